@@ -1,0 +1,53 @@
+#include "backends/cpu/kernel.h"
+
+#include <algorithm>
+
+namespace greenai {
+
+namespace {
+std::string_view NormDomain(std::string_view d) { return d == "ai.onnx" ? std::string_view() : d; }
+}
+
+KernelRegistry::KernelRegistry() {
+  AddRefElementwiseKernels(defs_);
+  AddRefReduceKernels(defs_);
+  AddRefTensorKernels(defs_);
+  AddRefNnKernels(defs_);
+  AddRefQuantKernels(defs_);
+  AddRefControlKernels(defs_);
+  AddOneDnnKernels(defs_);
+  AddFastElementwiseKernels(defs_);
+}
+
+const KernelRegistry& KernelRegistry::Get() {
+  static const KernelRegistry reg;
+  return reg;
+}
+
+std::vector<const KernelDef*> KernelRegistry::Candidates(std::string_view domain, std::string_view op) const {
+  domain = NormDomain(domain);
+  std::vector<const KernelDef*> out;
+  for (const auto& d : defs_)
+    if (d.op == op && NormDomain(d.domain) == domain) out.push_back(&d);
+  std::stable_sort(out.begin(), out.end(), [](const KernelDef* a, const KernelDef* b) { return a->priority > b->priority; });
+  return out;
+}
+
+Result<CreatedKernel> CreateKernel(const KernelInfo& info, bool reference_only) {
+  auto cands = KernelRegistry::Get().Candidates(info.node.domain, info.node.op_type);
+  if (cands.empty())
+    return Unimplemented("{}: no CPU kernel for op '{}'{}", info.node.Describe(), info.node.op_type,
+                         info.node.domain.empty() ? "" : " in domain '" + info.node.domain + "'");
+  Status last;
+  for (const KernelDef* d : cands) {
+    if (reference_only && d->priority != 0) continue;
+    auto k = d->create(info);
+    if (k.ok()) return CreatedKernel{std::move(k).value(), d->name};
+    if (k.status().code() != StatusCode::kUnimplemented) return k.status();
+    last = k.status();
+  }
+  if (last.ok()) last = Unimplemented("{}: no reference kernel", info.node.Describe());
+  return last;
+}
+
+}  // namespace greenai

@@ -1,0 +1,17 @@
+// Subcommands of the `greenai` program: one file per subcommand (cli/cmd_<name>.cc),
+// each registering itself on the CLI11 app. A command's callback stores its process
+// exit code in *exit_code. Commands print errors as one line "greenai <cmd>: <message>"
+// on stderr and exit non-zero; with --json, stdout holds exactly one JSON object.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace greenai::cli {
+
+void RegisterInfo(CLI::App& app, int* exit_code);
+void RegisterRun(CLI::App& app, int* exit_code);
+void RegisterConformance(CLI::App& app, int* exit_code);
+void RegisterMeasure(CLI::App& app, int* exit_code);
+void RegisterMonitor(CLI::App& app, int* exit_code);
+
+}  // namespace greenai::cli

@@ -1,0 +1,51 @@
+// ThreadPool: a fixed set of worker threads for data-parallel loops.
+//
+// Contract:
+//  - ParallelFor(n, grain, fn) calls fn(begin, end) over disjoint chunks covering [0, n),
+//    each chunk at least `grain` long (except the last), and returns when all are done.
+//    The calling thread takes part. With num_threads() == 1 it runs inline.
+//  - fn must not throw. Nested ParallelFor calls from inside fn run inline (no deadlock).
+//  - Thread safety: ParallelFor may be called from one thread at a time per pool
+//    (a second caller waits).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace greenai {
+
+class ThreadPool {
+ public:
+  // num_threads <= 0 means std::thread::hardware_concurrency().
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return num_threads_; }
+  void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+  // A process-wide pool sized to the hardware (for code without a session).
+  static ThreadPool& Default();
+
+ private:
+  void WorkerLoop(int index);
+
+  int num_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex call_mu_;  // serializes ParallelFor callers
+  std::mutex mu_;
+  std::condition_variable cv_work_, cv_done_;
+  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  int64_t n_ = 0, chunk_ = 0, num_chunks_ = 0;
+  int64_t next_chunk_ = 0;
+  int64_t chunks_done_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace greenai
