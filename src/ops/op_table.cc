@@ -15,6 +15,7 @@ OpTable::OpTable() {
   AddNnOps(ops_);
   AddQuantOps(ops_);
   AddControlOps(ops_);
+  AddMiscOps(ops_);
 }
 
 const OpTable& OpTable::Get() {

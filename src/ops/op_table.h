@@ -95,5 +95,6 @@ void AddTensorOps(std::vector<OpDef>& ops);
 void AddNnOps(std::vector<OpDef>& ops);
 void AddQuantOps(std::vector<OpDef>& ops);
 void AddControlOps(std::vector<OpDef>& ops);
+void AddMiscOps(std::vector<OpDef>& ops);  // Einsum, LRN, RNN/GRU/LSTM and other less common ops
 
 }  // namespace greenai

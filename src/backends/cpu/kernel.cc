@@ -15,6 +15,7 @@ KernelRegistry::KernelRegistry() {
   AddRefNnKernels(defs_);
   AddRefQuantKernels(defs_);
   AddRefControlKernels(defs_);
+  AddRefMiscKernels(defs_);
   AddOneDnnKernels(defs_);
   AddFastElementwiseKernels(defs_);
 }

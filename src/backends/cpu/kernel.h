@@ -117,6 +117,7 @@ void AddRefTensorKernels(std::vector<KernelDef>& defs);
 void AddRefNnKernels(std::vector<KernelDef>& defs);
 void AddRefQuantKernels(std::vector<KernelDef>& defs);
 void AddRefControlKernels(std::vector<KernelDef>& defs);
+void AddRefMiscKernels(std::vector<KernelDef>& defs);
 void AddOneDnnKernels(std::vector<KernelDef>& defs);
 void AddFastElementwiseKernels(std::vector<KernelDef>& defs);
 

@@ -1,0 +1,34 @@
+// RunNode: infer, pick a kernel and execute one node eagerly on concrete tensors.
+// Used by constant folding and by op tests (reference vs optimized kernels), so that a
+// single op can be exercised without building a Session.
+//
+// Contract: inputs[i] may be an undefined Tensor for an omitted optional input. Output
+// shapes come from the op table's inference with all input values known; outputs are
+// freshly allocated (prefilled with NaN for float types when `nan_prefill`, so kernels
+// that skip elements are caught). Errors name the node.
+// Thread safety: reentrant; uses `pool` (or the default pool when null).
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "backends/cpu/kernel.h"
+
+namespace greenai {
+
+struct RunNodeOptions {
+  bool reference_only = false;
+  bool nan_prefill = true;
+  int64_t opset = 17;
+  ThreadPool* pool = nullptr;
+  SubgraphRunner* subgraphs = nullptr;
+  std::string_view* kernel_name_out = nullptr;  // receives the chosen kernel's name
+};
+
+Result<std::vector<Tensor>> RunNode(const Node& node, const std::vector<Tensor>& inputs,
+                                    const RunNodeOptions& opts = {});
+
+// Allocates tensors for `types` (fully known) with optional NaN prefill. Shared with the runtime.
+Result<Tensor> AllocateOutput(const TensorType& type, bool nan_prefill);
+
+}  // namespace greenai
