@@ -1,0 +1,151 @@
+// Session tests: results checked against values computed by hand in the test (plain loops),
+// dynamic re-planning, ownership of outputs, and clear errors on bad feeds.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "runtime/session.h"
+
+namespace greenai {
+namespace {
+
+// y = Relu(x @ W + b), x: [batch, 4] (batch dynamic), W: [4, 3], b: [3]
+std::unique_ptr<Model> MlpModel() {
+  auto m = std::make_unique<Model>();
+  m->opset_imports.push_back({"", 17});
+  Graph& g = *m->graph;
+  TensorType xt;
+  xt.dtype = DType::kF32;
+  xt.has_shape = true;
+  xt.dims = {-1, 4};
+  xt.dim_params = {"batch", ""};
+  g.inputs.push_back({"x", xt, ""});
+  std::vector<float> w(12), b(3);
+  for (int i = 0; i < 12; ++i) w[static_cast<size_t>(i)] = 0.25f * static_cast<float>(i - 5);
+  for (int i = 0; i < 3; ++i) b[static_cast<size_t>(i)] = 0.5f * static_cast<float>(i - 1);
+  g.AddInitializer("W", Tensor::FromVector<float>({4, 3}, w));
+  g.AddInitializer("b", Tensor::FromVector<float>({3}, b));
+  g.AddNode("MatMul", {"x", "W"}, {"xw"}, "mm");
+  g.AddNode("Add", {"xw", "b"}, {"h"}, "add");
+  g.AddNode("Relu", {"h"}, {"y"}, "relu");
+  TensorType yt = xt;
+  yt.dims = {-1, 3};
+  g.outputs.push_back({"y", yt, ""});
+  return m;
+}
+
+std::vector<float> MlpReference(const std::vector<float>& x, int batch) {
+  std::vector<float> y(static_cast<size_t>(batch) * 3);
+  for (int r = 0; r < batch; ++r)
+    for (int c = 0; c < 3; ++c) {
+      float acc = 0.5f * static_cast<float>(c - 1);
+      for (int k = 0; k < 4; ++k) acc += x[static_cast<size_t>(r * 4 + k)] * 0.25f * static_cast<float>(k * 3 + c - 5);
+      y[static_cast<size_t>(r * 3 + c)] = acc > 0 ? acc : 0;
+    }
+  return y;
+}
+
+Tensor RandomInput(int batch, uint32_t seed, std::vector<float>* values) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-2, 2);
+  values->resize(static_cast<size_t>(batch) * 4);
+  for (auto& v : *values) v = dist(rng);
+  return Tensor::FromVector<float>({batch, 4}, *values);
+}
+
+TEST(Session, RunsGraphAndMatchesHandComputedReference) {
+  for (bool ref_only : {true, false}) {
+    SessionOptions opts;
+    opts.reference_only = ref_only;
+    opts.num_threads = 2;
+    auto s = Session::Create(*MlpModel(), opts);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    std::vector<float> xv;
+    Tensor x = RandomInput(5, 1, &xv);
+    auto out = (*s)->Run({{"x", x}});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_EQ(out->size(), 1u);
+    auto want = MlpReference(xv, 5);
+    ASSERT_EQ((*out)[0].shape(), (Shape{5, 3}));
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR((*out)[0].data<float>()[i], want[i], 1e-5) << i;
+  }
+}
+
+TEST(Session, ReplansWhenBatchChangesAndOutputsSurviveLaterRuns) {
+  auto s = Session::Create(*MlpModel());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  std::vector<float> x1, x2;
+  auto o1 = (*s)->Run({{"x", RandomInput(2, 7, &x1)}});
+  ASSERT_TRUE(o1.ok()) << o1.status().ToString();
+  Tensor first = (*o1)[0];
+  std::vector<float> first_copy(first.data<float>(), first.data<float>() + first.numel());
+  auto o2 = (*s)->Run({{"x", RandomInput(9, 8, &x2)}});
+  ASSERT_TRUE(o2.ok()) << o2.status().ToString();
+  EXPECT_EQ((*o2)[0].shape(), (Shape{9, 3}));
+  auto want2 = MlpReference(x2, 9);
+  for (size_t i = 0; i < want2.size(); ++i) EXPECT_NEAR((*o2)[0].data<float>()[i], want2[i], 1e-5);
+  // The first result is untouched by the second run (outputs are never pool memory).
+  for (size_t i = 0; i < first_copy.size(); ++i) EXPECT_EQ(first.data<float>()[i], first_copy[i]);
+  auto want1 = MlpReference(x1, 2);
+  for (size_t i = 0; i < want1.size(); ++i) EXPECT_NEAR(first_copy[i], want1[i], 1e-5);
+}
+
+TEST(Session, BadFeedsGiveClearErrors) {
+  auto s = Session::Create(*MlpModel());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  std::vector<float> xv;
+  auto r1 = (*s)->Run({{"nope", RandomInput(1, 1, &xv)}});
+  ASSERT_FALSE(r1.ok());
+  EXPECT_NE(r1.status().message().find("'nope' is not an input"), std::string::npos) << r1.status().message();
+  auto r2 = (*s)->Run({{"x", Tensor::FromVector<double>({1, 4}, {1, 2, 3, 4})}});
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("dtype float64 given"), std::string::npos) << r2.status().message();
+  auto r3 = (*s)->Run({{"x", Tensor::FromVector<float>({2, 5}, std::vector<float>(10, 1.f))}});
+  ASSERT_FALSE(r3.ok());
+  EXPECT_NE(r3.status().message().find("shape [2, 5] given"), std::string::npos) << r3.status().message();
+  auto r4 = (*s)->Run({});
+  ASSERT_FALSE(r4.ok());
+  EXPECT_NE(r4.status().message().find("'x'"), std::string::npos);
+  // The session stays usable after errors.
+  EXPECT_TRUE((*s)->Run({{"x", RandomInput(1, 3, &xv)}}).ok());
+}
+
+TEST(Session, UnknownOpIsUnimplementedAndNamesTheNode) {
+  auto m = MlpModel();
+  m->graph->mutable_nodes()[2]->op_type = "FrobnicateNd";
+  auto s = Session::Create(*m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
+  EXPECT_NE(s.status().message().find("'relu'"), std::string::npos) << s.status().message();
+}
+
+TEST(Session, MismatchedShapesAreRejectedAtCreate) {
+  auto m = MlpModel();
+  m->graph->initializers["b"] = Tensor::FromVector<float>({5}, std::vector<float>(5, 0.f));
+  auto s = Session::Create(*m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("'add'"), std::string::npos) << s.status().message();
+}
+
+struct CountingProfiler : ProfilerHook {
+  int runs = 0, nodes = 0;
+  void OnRunBegin() override { ++runs; }
+  void OnNodeEnd(size_t, const Node&, std::string_view) override { ++nodes; }
+};
+
+TEST(Session, ProfilerHookSeesEveryNode) {
+  CountingProfiler prof;
+  SessionOptions opts;
+  opts.profiler = &prof;
+  opts.optimize = false;
+  auto s = Session::Create(*MlpModel(), opts);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  std::vector<float> xv;
+  ASSERT_TRUE((*s)->Run({{"x", RandomInput(1, 3, &xv)}}).ok());
+  ASSERT_TRUE((*s)->Run({{"x", RandomInput(1, 3, &xv)}}).ok());
+  EXPECT_EQ(prof.runs, 2);
+  EXPECT_EQ(prof.nodes, 6);
+}
+
+}  // namespace
+}  // namespace greenai
