@@ -176,14 +176,20 @@ void CollectOuterReads(const Graph& g, std::unordered_set<std::string>& out) {
   std::unordered_set<std::string> defined;
   for (const auto& v : g.inputs) defined.insert(v.name);
   for (const auto& [k, v] : g.initializers) defined.insert(k);
+  // A nested subgraph may read values this graph defines (e.g. an If inside a Loop body reading
+  // a body input); only names undefined here are reads from the enclosing scope.
+  for (const auto& n : g.nodes())
+    for (const auto& o : n->outputs) defined.insert(o);
   for (const auto& n : g.nodes()) {
     for (const auto& in : n->inputs)
       if (!in.empty() && !defined.count(in)) out.insert(in);
+    std::unordered_set<std::string> nested;
     for (const auto& [an, a] : n->attributes) {
-      if (a.g) CollectOuterReads(*a.g, out);
-      for (const auto& sg : a.graphs) CollectOuterReads(*sg, out);
+      if (a.g) CollectOuterReads(*a.g, nested);
+      for (const auto& sg : a.graphs) CollectOuterReads(*sg, nested);
     }
-    for (const auto& o : n->outputs) defined.insert(o);
+    for (const auto& r : nested)
+      if (!defined.count(r)) out.insert(r);
   }
   for (const auto& o : g.outputs)
     if (!defined.count(o.name)) out.insert(o.name);
