@@ -1,9 +1,20 @@
-// Default optimization pipeline (filled in by the passes work).
-#include "passes/pass.h"
+// Default optimization pipeline (see pass.h and passes.h).
+#include "passes/passes.h"
 
 namespace greenai {
 
-std::vector<std::unique_ptr<Pass>> DefaultPasses() { return {}; }
+std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts) {
+  std::vector<std::unique_ptr<Pass>> p;
+  if (opts.constant_folding) p.push_back(std::make_unique<ConstantFolding>());
+  p.push_back(std::make_unique<DeadCodeElimination>());
+  if (opts.conv_bn_folding) p.push_back(std::make_unique<ConvBatchNormFolding>());
+  if (opts.matmul_add_fusion) p.push_back(std::make_unique<MatMulAddFusion>());
+  if (opts.fuse_activations) p.push_back(std::make_unique<ActivationFusion>());
+  p.push_back(std::make_unique<DeadCodeElimination>());
+  return p;
+}
+
+std::vector<std::unique_ptr<Pass>> DefaultPasses() { return DefaultPasses(PipelineOptions{}); }
 
 Status RunPasses(Model& model, const std::vector<std::unique_ptr<Pass>>& passes) {
   for (const auto& p : passes) GREENAI_RETURN_IF_ERROR(p->Run(model).WithContext(std::string(p->name())));

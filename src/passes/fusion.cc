@@ -1,0 +1,181 @@
+// MatMulAddFusion, ActivationFusion and UnfuseActivations: see passes/passes.h.
+#include <cmath>
+#include <limits>
+#include <unordered_set>
+
+#include "ops/shape_inference.h"
+#include "passes/passes.h"
+
+namespace greenai {
+
+namespace {
+
+bool IsDefault(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+// The single node reading `value`, when exactly one node reads it exactly once and it is
+// not a graph output; else nullptr.
+Node* SoleConsumer(const Graph& g, const std::string& value,
+                   const std::unordered_map<std::string, int>& uses,
+                   const std::unordered_map<std::string, std::vector<Node*>>& consumers) {
+  auto u = uses.find(value);
+  if (u == uses.end() || u->second != 1 || g.IsGraphOutput(value)) return nullptr;
+  auto c = consumers.find(value);
+  return c == consumers.end() || c->second.size() != 1 ? nullptr : c->second[0];
+}
+
+bool ScalarConstant(const Graph& g, const Node& n, size_t i, float* out) {
+  if (!n.HasInput(i)) return true;  // omitted: caller keeps its default
+  if (!IsConstant(g, n.inputs[i])) return false;
+  const Tensor* t = g.FindInitializer(n.inputs[i]);
+  if (t->numel() != 1 || !IsFloatDType(t->dtype())) return false;
+  *out = static_cast<float>(t->GetAsDouble(0));
+  return true;
+}
+
+// Activation parameters in the fused form, or false when `act` cannot be fused.
+bool ActivationParams(const Graph& g, const Node& act, int64_t opset, std::vector<float>* params) {
+  if (!IsDefault(act) || act.outputs.size() != 1) return false;
+  const std::string& op = act.op_type;
+  if (op == "Relu" || op == "Sigmoid" || op == "Tanh") {
+    params->clear();
+    return true;
+  }
+  if (op == "LeakyRelu") {
+    *params = {act.GetFloat("alpha", 0.01f)};
+    return true;
+  }
+  if (op == "Clip") {
+    float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+    if (opset < 11) {
+      lo = act.GetFloat("min", lo);
+      hi = act.GetFloat("max", hi);
+    } else if (!ScalarConstant(g, act, 1, &lo) || !ScalarConstant(g, act, 2, &hi)) {
+      return false;
+    }
+    *params = {lo, hi};
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status MatMulAddFusion::Run(Model& model) {
+  fused_ = 0;
+  Graph& g = *model.graph;
+  GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
+  InferenceReport ignored;  // best effort: only the rank of A matters here
+  (void)InferGraphTypes(g, DefaultOpset(model), /*strict=*/false, &ignored);
+  auto uses = g.BuildUseCounts();
+  auto consumers = BuildConsumers(g);
+  std::unordered_set<const Node*> removed;
+  for (const auto& np : g.nodes()) {
+    Node& mm = *np;
+    if (!IsDefault(mm) || mm.op_type != "MatMul" || mm.inputs.size() != 2 || mm.outputs.size() != 1) continue;
+    const std::string& a = mm.inputs[0];
+    const std::string& w = mm.inputs[1];
+    if (a.empty() || !IsConstant(g, w)) continue;
+    const Tensor& wt = *g.FindInitializer(w);
+    if (wt.rank() != 2 || (wt.dtype() != DType::kF32 && wt.dtype() != DType::kF64)) continue;
+    auto at = g.value_types.find(a);
+    const Tensor* a_init = g.FindInitializer(a);
+    int a_rank = a_init ? a_init->rank() : (at != g.value_types.end() && at->second.has_shape ? at->second.rank() : -1);
+    if (a_rank != 2) continue;
+    Node* add = SoleConsumer(g, mm.outputs[0], uses, consumers);
+    if (!add || removed.count(add) || !IsDefault(*add) || add->op_type != "Add" || add->inputs.size() != 2 ||
+        add->outputs.size() != 1)
+      continue;
+    const std::string& bias = add->inputs[0] == mm.outputs[0] ? add->inputs[1] : add->inputs[0];
+    if (!IsConstant(g, bias)) continue;
+    const Tensor& bt = *g.FindInitializer(bias);
+    const int64_t n = wt.dim(1);
+    bool bias_ok = bt.dtype() == wt.dtype() && bt.numel() == n &&
+                   ((bt.rank() == 1) || (bt.rank() == 2 && bt.dim(0) == 1));
+    if (!bias_ok) continue;
+    // Rewrite the MatMul in place so its position (topological order) stays valid.
+    g.value_types.erase(mm.outputs[0]);
+    mm.op_type = "Gemm";
+    mm.attributes.clear();
+    mm.inputs = {a, w, bias};
+    mm.outputs = {add->outputs[0]};
+    if (mm.name.empty()) mm.name = add->name;
+    removed.insert(add);
+    ++fused_;
+  }
+  g.RemoveNodesIf([&](const Node& n) { return removed.count(&n) != 0; });
+  return Status::Ok();
+}
+
+Status ActivationFusion::Run(Model& model) {
+  fused_ = 0;
+  Graph& g = *model.graph;
+  GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
+  const int64_t opset = DefaultOpset(model);
+  auto uses = g.BuildUseCounts();
+  auto consumers = BuildConsumers(g);
+  std::unordered_set<const Node*> removed;
+  for (const auto& np : g.nodes()) {
+    Node& n = *np;
+    if (!IsDefault(n) || (n.op_type != "Conv" && n.op_type != "Gemm") || n.outputs.size() != 1) continue;
+    if (n.HasAttr(kAttrActivation) || removed.count(&n)) continue;
+    Node* act = SoleConsumer(g, n.outputs[0], uses, consumers);
+    if (!act || removed.count(act) || act->inputs.empty() || act->inputs[0] != n.outputs[0]) continue;
+    std::vector<float> params;
+    if (!ActivationParams(g, *act, opset, &params)) continue;
+    n.SetString(kAttrActivation, act->op_type);
+    n.SetFloats(kAttrActivationParams, params);
+    g.value_types.erase(n.outputs[0]);
+    n.outputs[0] = act->outputs[0];
+    removed.insert(act);
+    ++fused_;
+  }
+  g.RemoveNodesIf([&](const Node& n) { return removed.count(&n) != 0; });
+  return Status::Ok();
+}
+
+Status UnfuseActivations(Model& model) {
+  Graph& g = *model.graph;
+  const int64_t opset = DefaultOpset(model);
+  auto& nodes = g.mutable_nodes();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    Node& n = *nodes[i];
+    if (!n.HasAttr(kAttrActivation)) continue;
+    const std::string op = n.GetString(kAttrActivation, "");
+    const std::vector<float> params = n.GetFloats(kAttrActivationParams);
+    const bool known = op == "Relu" || op == "Sigmoid" || op == "Tanh" || (op == "LeakyRelu" && params.size() == 1) ||
+                       (op == "Clip" && params.size() == 2);
+    if (!known || n.outputs.size() != 1)
+      return InvalidArgument("{}: fused activation '{}' with {} parameters is not one greenai can unfuse",
+                             n.Describe(), op, params.size());
+    n.attributes.erase(kAttrActivation);
+    n.attributes.erase(kAttrActivationParams);
+    const std::string out = n.outputs[0];
+    const std::string pre = g.UniqueName(out + "_preact");
+    n.outputs[0] = pre;
+    auto act = std::make_unique<Node>();
+    act->op_type = op;
+    act->name = g.UniqueName((n.name.empty() ? out : n.name) + "_" + op);
+    act->inputs = {pre};
+    act->outputs = {out};
+    if (op == "LeakyRelu") act->SetFloat("alpha", params[0]);
+    if (op == "Clip") {
+      if (opset < 11) {
+        act->SetFloat("min", params[0]);
+        act->SetFloat("max", params[1]);
+      } else {
+        const std::string lo = g.UniqueName(act->name + "_min");
+        g.AddInitializer(lo, Tensor::Scalar<float>(params[0]));
+        const std::string hi = g.UniqueName(act->name + "_max");
+        g.AddInitializer(hi, Tensor::Scalar<float>(params[1]));
+        act->inputs = {pre, lo, hi};
+      }
+    }
+    auto vt = g.value_types.find(out);
+    if (vt != g.value_types.end()) g.value_types[pre] = vt->second;
+    g.InsertNode(i + 1, std::move(act));
+    ++i;  // skip the node just inserted
+  }
+  return Status::Ok();
+}
+
+}  // namespace greenai

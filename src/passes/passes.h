@@ -1,0 +1,118 @@
+// The generic graph passes (see pass.h for the Pass contract) and the helpers they share.
+//
+//  - ConstantFolding (kExact): runs nodes whose inputs are all constant with the CPU
+//    reference kernels and replaces them by initializers; folds Shape/Size of a value whose
+//    static shape is fully known. Skips nondeterministic ops, nodes with subgraphs, nodes
+//    producing graph outputs, and folds that would grow the model by more than
+//    kMaxFoldGrowthBytes (e.g. ConstantOfShape of a large shape).
+//  - DeadCodeElimination (kExact): removes nodes no graph output needs and initializers
+//    nothing reads (initializers that are also graph inputs stay: they are interface).
+//  - ConvBatchNormFolding (kTolerance): Conv -> BatchNormalization (inference form, constant
+//    parameters, Conv output read only by the BN) becomes one Conv with rescaled weights
+//    and a bias.
+//  - MatMulAddFusion (kTolerance): MatMul(A, W) + b with A 2-D, W a constant 2-D weight and
+//    b a constant bias broadcast along the last axis becomes Gemm(A, W, b).
+//  - ActivationFusion (kExact by contract of the kernels): Conv/Gemm followed by a simple
+//    activation (Relu, LeakyRelu, Sigmoid, Tanh, Clip with constant bounds) becomes the
+//    Conv/Gemm node carrying the activation in runtime-only attributes (kAttrActivation,
+//    kAttrActivationParams). Such a graph is NOT valid ONNX: call UnfuseActivations before
+//    exporting. Kernels for Conv and Gemm must apply the activation to every output
+//    element after bias (see docs/design.md); until they all do, the pass is not in
+//    DefaultPasses() and is enabled through PipelineOptions::fuse_activations.
+//
+// All passes leave the graph topologically sorted, keep value names unique and never edit
+// an initializer in place (a new initializer is added; the old one is dropped by DCE when
+// unused), because tensors may be shared with other graphs (Graph::Clone shares them).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "passes/pass.h"
+
+namespace greenai {
+
+inline constexpr char kAttrActivation[] = "greenai.activation";               // string: op type
+inline constexpr char kAttrActivationParams[] = "greenai.activation_params";  // floats
+// Folding that would add more than this many bytes of initializers over what it removes is skipped.
+inline constexpr size_t kMaxFoldGrowthBytes = size_t{4} << 20;
+
+class ConstantFolding : public Pass {
+ public:
+  std::string_view name() const override { return "ConstantFolding"; }
+  Preserves preserves() const override { return Preserves::kExact; }
+  Status Run(Model& model) override;
+  int folded() const { return folded_; }  // nodes replaced by initializers in the last Run
+
+ private:
+  int folded_ = 0;
+};
+
+class DeadCodeElimination : public Pass {
+ public:
+  std::string_view name() const override { return "DeadCodeElimination"; }
+  Preserves preserves() const override { return Preserves::kExact; }
+  Status Run(Model& model) override;
+};
+
+class ConvBatchNormFolding : public Pass {
+ public:
+  std::string_view name() const override { return "ConvBatchNormFolding"; }
+  Preserves preserves() const override { return Preserves::kTolerance; }
+  Status Run(Model& model) override;
+  int folded() const { return folded_; }
+
+ private:
+  int folded_ = 0;
+};
+
+class MatMulAddFusion : public Pass {
+ public:
+  std::string_view name() const override { return "MatMulAddFusion"; }
+  Preserves preserves() const override { return Preserves::kTolerance; }
+  Status Run(Model& model) override;
+  int fused() const { return fused_; }
+
+ private:
+  int fused_ = 0;
+};
+
+class ActivationFusion : public Pass {
+ public:
+  std::string_view name() const override { return "ActivationFusion"; }
+  Preserves preserves() const override { return Preserves::kExact; }
+  Status Run(Model& model) override;
+  int fused() const { return fused_; }
+
+ private:
+  int fused_ = 0;
+};
+
+// Splits every node carrying kAttrActivation back into the standard op plus the activation
+// node, so the graph is valid ONNX again. Exact inverse of ActivationFusion.
+Status UnfuseActivations(Model& model);
+
+struct PipelineOptions {
+  bool constant_folding = true;
+  bool conv_bn_folding = true;
+  bool matmul_add_fusion = true;
+  bool fuse_activations = false;  // see ActivationFusion: needs kernel support
+};
+// DefaultPasses() == DefaultPasses(PipelineOptions{}).
+std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts);
+
+// --- helpers shared by the passes (graph_util.cc) ---
+
+// Opset of the default domain (17 when the model imports none).
+int64_t DefaultOpset(const Model& model);
+// A value that is constant for every run: an initializer that no graph input shadows.
+bool IsConstant(const Graph& graph, const std::string& name);
+// Every value `node` reads: its inputs plus values its subgraphs read from outer scope.
+std::vector<std::string> NodeReads(const Node& node);
+// Nodes reading each value (graph outputs not included).
+std::unordered_map<std::string, std::vector<Node*>> BuildConsumers(const Graph& graph);
+
+}  // namespace greenai
