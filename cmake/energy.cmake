@@ -47,8 +47,15 @@ if(TARGET test_energy AND TARGET greenai_fake_nvml)
   target_compile_definitions(test_energy PRIVATE GREENAI_FAKE_NVML_PATH="$<TARGET_FILE:greenai_fake_nvml>")
 endif()
 
-find_package(benchmark QUIET)
-if(benchmark_FOUND AND EXISTS ${CMAKE_SOURCE_DIR}/bench/energy/sampler_overhead.cc)
+if(EXISTS ${CMAKE_SOURCE_DIR}/bench/energy/sampler_overhead.cc)
   add_executable(bench_energy_overhead ${CMAKE_SOURCE_DIR}/bench/energy/sampler_overhead.cc)
   target_link_libraries(bench_energy_overhead PRIVATE greenai_energy greenai_core)
+endif()
+
+# Development binary with only measure/monitor (the product binary is `greenai`).
+if(EXISTS ${CMAKE_SOURCE_DIR}/bench/energy/energy_cli_main.cc)
+  add_executable(greenai-energy ${CMAKE_SOURCE_DIR}/bench/energy/energy_cli_main.cc
+    ${CMAKE_SOURCE_DIR}/src/cli/cmd_measure.cc ${CMAKE_SOURCE_DIR}/src/cli/cmd_monitor.cc
+    ${CMAKE_SOURCE_DIR}/src/cli/carbon_options.cc)
+  target_link_libraries(greenai-energy PRIVATE greenai_energy greenai_core CLI11::CLI11 nlohmann_json::nlohmann_json)
 endif()

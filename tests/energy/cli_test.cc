@@ -22,7 +22,10 @@ namespace {
 
 using testing::TempDir;
 
-const std::string kBinary = std::string(GREENAI_BINARY_DIR) + "/greenai";
+// The product binary when built, else the energy-only development binary.
+const std::string kBinary = std::filesystem::exists(std::string(GREENAI_BINARY_DIR) + "/greenai")
+                                ? std::string(GREENAI_BINARY_DIR) + "/greenai"
+                                : std::string(GREENAI_BINARY_DIR) + "/greenai-energy";
 
 struct Ran {
   int code = -1;
