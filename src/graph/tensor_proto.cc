@@ -288,6 +288,13 @@ Result<Tensor> SparseTensorToDense(const onnx::SparseTensorProto& sp, const std:
   if (!linear && !coords)
     return InvalidArgument("{}: indices shape {} must be [NNZ={}] or [NNZ, rank={}]", label,
                            ShapeToString(indices.shape()), nnz, rank);
+  // The dense form is not backed by bytes in the file, so a few hostile bytes could ask for
+  // 2^34 elements. Allow what any plausibly sparse tensor needs (a 4096x expansion) plus 64 MiB.
+  const uint64_t dense_bytes = static_cast<uint64_t>(*n_or) * DTypeSize(values.dtype());
+  const uint64_t allowed = (uint64_t{64} << 20) + 4096 * (static_cast<uint64_t>(values.nbytes()) + indices.nbytes());
+  if (dense_bytes > allowed)
+    return ResourceExhausted("{}: densifying {} of {} needs {} bytes from {} stored values (limit {} bytes)", label,
+                             ShapeToString(shape), DTypeName(values.dtype()), dense_bytes, nnz, allowed);
   GREENAI_ASSIGN_OR_RETURN(Tensor dense, Tensor::Create(values.dtype(), shape));
   const int64_t* idx = indices.data<int64_t>();
   const auto strides = RowMajorStrides(shape);
