@@ -16,7 +16,8 @@ t=time.time()
 while time.time()-t<$SECS: pass")
 
 echo "== greenai measure ($SECS s, one busy core, country $COUNTRY)"
-"$BUILD/greenai" measure --country "$COUNTRY" --output-dir "$OUT" --json -- "${WORK[@]}" > "$OUT/greenai.json"
+GREENAI_BIN=${GREENAI_BIN:-$BUILD/greenai}
+"$GREENAI_BIN" measure --country "$COUNTRY" --output-dir "$OUT" --json -- "${WORK[@]}" > "$OUT/greenai.json"
 python3 - "$OUT/greenai.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
