@@ -1,0 +1,208 @@
+// oneDNN Conv and ConvTranspose (f32, 1-D/2-D/3-D, groups, dilations, fused bias).
+//
+// Plan per input shape (cached, up to kMaxPlans): oneDNN picks the layouts (format_tag::any);
+// constant weights are reordered into the chosen layout once per plan, activations are
+// reordered in/out only when oneDNN prefers a blocked layout. 1-D is run as 2-D with H = 1.
+// Geometries oneDNN cannot express (ConvTranspose with negative effective padding, e.g.
+// output_padding beyond pads_end or output_shape) run the reference kernel created at plan time.
+#include <map>
+#include <optional>
+
+#include "backends/cpu/onednn_util.h"
+#include "ops/nn_util.h"
+
+namespace greenai::onednn {
+namespace {
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+constexpr size_t kMaxPlans = 8;
+
+struct ConvPlan {
+  bool fallback = false;
+  dnnl::primitive prim;
+  memory src_user, src_mem, w_user, w_mem, b_mem, dst_user, dst_mem;
+  dnnl::reorder src_reorder, w_reorder, dst_reorder;
+  bool need_src_reorder = false, need_w_reorder = false, need_dst_reorder = false;
+};
+
+class ConvKernel : public Kernel {
+ public:
+  ConvKernel(const KernelInfo& info, std::unique_ptr<Kernel> fallback, bool transpose)
+      : node_(info.node), fallback_(std::move(fallback)), transpose_(transpose),
+        group_(info.node.GetInt("group", 1)), threads_(info.num_threads), stream_(Engine()) {
+    if (info.const_inputs.size() > 1 && info.const_inputs[1]) w_const_ = *info.const_inputs[1];
+  }
+
+  Status Run(KernelContext& ctx) override {
+    return Guard(node_.Describe(), [&]() -> Status { return RunImpl(ctx); });
+  }
+
+ private:
+  Status RunImpl(KernelContext& ctx) {
+    const Tensor& x = *ctx.inputs[0];
+    const Tensor& w = *ctx.inputs[1];
+    const Tensor* b = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+    auto it = plans_.find(x.shape());
+    if (it == plans_.end()) {
+      if (plans_.size() >= kMaxPlans) plans_.clear();
+      GREENAI_ASSIGN_OR_RETURN(auto p, MakePlan(x, w, b));
+      it = plans_.emplace(x.shape(), std::move(p)).first;
+    }
+    ConvPlan& p = *it->second;
+    if (p.fallback) return fallback_->Run(ctx);
+    SetThreads(threads_);
+    Tensor& y = *ctx.outputs[0];
+    p.src_user.set_data_handle(const_cast<void*>(x.raw()));
+    if (p.need_src_reorder) p.src_reorder.execute(stream_, p.src_user, p.src_mem);
+    if (!w_const_.defined()) {
+      p.w_user.set_data_handle(const_cast<void*>(w.raw()));
+      if (p.need_w_reorder) p.w_reorder.execute(stream_, p.w_user, p.w_mem);
+    }
+    p.dst_user.set_data_handle(y.raw());
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, p.need_src_reorder ? p.src_mem : p.src_user},
+                                         {DNNL_ARG_WEIGHTS, p.need_w_reorder ? p.w_mem : p.w_user},
+                                         {DNNL_ARG_DST, p.need_dst_reorder ? p.dst_mem : p.dst_user}};
+    if (b) {
+      p.b_mem.set_data_handle(const_cast<void*>(b->raw()));
+      args[DNNL_ARG_BIAS] = p.b_mem;
+    }
+    p.prim.execute(stream_, args);
+    if (p.need_dst_reorder) p.dst_reorder.execute(stream_, p.dst_mem, p.dst_user);
+    stream_.wait();
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<ConvPlan>> MakePlan(const Tensor& x, const Tensor& w, const Tensor* b) {
+    auto plan = std::make_unique<ConvPlan>();
+    const int nsp = x.rank() - 2;
+    if (!attrs_ || attrs_->nsp != nsp) {
+      std::vector<int64_t> wk(w.shape().begin() + 2, w.shape().end());
+      GREENAI_ASSIGN_OR_RETURN(auto a, nn::WindowAttrs::Parse(node_, nsp, wk, transpose_));
+      attrs_ = std::move(a);
+    }
+    std::vector<int64_t> sp(x.shape().begin() + 2, x.shape().end());
+    GREENAI_ASSIGN_OR_RETURN(auto g, transpose_ ? nn::ComputeTranspose(node_, *attrs_, sp)
+                                                : nn::ComputeForward(node_, *attrs_, sp));
+    if (nsp > 3) {
+      plan->fallback = true;
+      return plan;
+    }
+    // Lift 1-D to 2-D so only the 2-D/3-D layouts are needed.
+    const bool lift = nsp == 1;
+    auto L = [lift](std::vector<int64_t> v, int64_t fill) {
+      if (lift) v.insert(v.begin(), fill);
+      return v;
+    };
+    std::vector<int64_t> in = L(g.in, 1), out = L(g.out, 1), k = L(g.kernel, 1), s = L(g.strides, 1);
+    std::vector<int64_t> d = L(g.dilations, 1), pl = L(g.pad_begin, 0), pr = L(g.pad_end, 0);
+    const size_t n = in.size();
+    memory::dims dil(n);
+    for (size_t i = 0; i < n; ++i) dil[i] = d[i] - 1;
+    if (transpose_) {
+      // oneDNN: out = (in-1)*s + (k-1)*d+1 - pl - pr, so output_padding/output_shape fold into pr.
+      for (size_t i = 0; i < n; ++i) pr[i] = (in[i] - 1) * s[i] + (k[i] - 1) * d[i] + 1 - pl[i] - out[i];
+      for (size_t i = 0; i < n; ++i)
+        if (pl[i] < 0 || pr[i] < 0) {
+          plan->fallback = true;
+          return plan;
+        }
+    }
+    const int64_t N = x.dim(0), C = x.dim(1);
+    const int64_t M = transpose_ ? w.dim(1) * group_ : w.dim(0);
+    Shape xs{N, C}, ys{N, M};
+    xs.insert(xs.end(), in.begin(), in.end());
+    ys.insert(ys.end(), out.begin(), out.end());
+    // Weights: oneDNN logical dims are (G,) OC/G, IC/G, k...
+    Shape ws;
+    if (group_ > 1) ws.push_back(group_);
+    ws.push_back(M / group_);
+    ws.push_back(C / group_);
+    ws.insert(ws.end(), k.begin(), k.end());
+    tag wtag;
+    if (!transpose_) wtag = group_ > 1 ? (n == 2 ? tag::goihw : tag::goidhw) : (n == 2 ? tag::oihw : tag::oidhw);
+    else wtag = group_ > 1 ? (n == 2 ? tag::giohw : tag::giodhw) : (n == 2 ? tag::iohw : tag::iodhw);
+    const auto f32 = memory::data_type::f32;
+    memory::desc src_any(Dims(xs), f32, tag::any), dst_any(Dims(ys), f32, tag::any), w_any(Dims(ws), f32, tag::any);
+    memory::desc b_md = b ? memory::desc({M}, f32, tag::a) : memory::desc();
+    dnnl::primitive_desc_base* base = nullptr;
+    std::optional<dnnl::convolution_forward::primitive_desc> cpd;
+    std::optional<dnnl::deconvolution_forward::primitive_desc> dpd;
+    if (!transpose_) {
+      dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                         src_any, w_any, b_md, dst_any, Dims(s), dil, Dims(pl), Dims(pr));
+      cpd.emplace(cd, Engine());
+      plan->prim = dnnl::convolution_forward(*cpd);
+      base = &*cpd;
+    } else {
+      dnnl::deconvolution_forward::desc dd(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
+                                           src_any, w_any, b_md, dst_any, Dims(s), dil, Dims(pl), Dims(pr));
+      dpd.emplace(dd, Engine());
+      plan->prim = dnnl::deconvolution_forward(*dpd);
+      base = &*dpd;
+    }
+    memory::desc src_md = base->src_desc(), w_md = base->weights_desc(), dst_md = base->dst_desc();
+    memory::desc src_user_md = PlainDesc(xs), dst_user_md = PlainDesc(ys), w_user_md(Dims(ws), f32, wtag);
+    plan->src_user = memory(src_user_md, Engine(), nullptr);
+    plan->dst_user = memory(dst_user_md, Engine(), nullptr);
+    plan->w_user = memory(w_user_md, Engine(), const_cast<void*>(w.raw()));
+    if (b) plan->b_mem = memory(b_md, Engine(), nullptr);
+    if (src_md != src_user_md) {
+      plan->need_src_reorder = true;
+      plan->src_mem = memory(src_md, Engine());
+      plan->src_reorder = dnnl::reorder(plan->src_user, plan->src_mem);
+    }
+    if (dst_md != dst_user_md) {
+      plan->need_dst_reorder = true;
+      plan->dst_mem = memory(dst_md, Engine());
+      plan->dst_reorder = dnnl::reorder(plan->dst_mem, plan->dst_user);
+    }
+    if (w_md != w_user_md) {
+      plan->need_w_reorder = true;
+      plan->w_mem = memory(w_md, Engine());
+      plan->w_reorder = dnnl::reorder(plan->w_user, plan->w_mem);
+    }
+    if (w_const_.defined()) {
+      // Constant weights: reorder once now; Run never touches them again.
+      plan->w_user.set_data_handle(const_cast<void*>(w_const_.raw()));
+      if (plan->need_w_reorder) {
+        plan->w_reorder.execute(stream_, plan->w_user, plan->w_mem);
+        stream_.wait();
+      }
+    }
+    return plan;
+  }
+
+  Node node_;
+  std::unique_ptr<Kernel> fallback_;
+  bool transpose_;
+  int64_t group_;
+  int threads_;
+  dnnl::stream stream_;
+  Tensor w_const_;
+  std::optional<nn::WindowAttrs> attrs_;
+  std::map<Shape, std::unique_ptr<ConvPlan>> plans_;
+};
+
+Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
+  if (!AllF32(info)) return Unimplemented("{}: oneDNN conv handles f32 only", info.node.Describe());
+  if (info.input_types[1].has_shape && info.input_types[1].rank() > 5)
+    return Unimplemented("{}: more than 3 spatial dims", info.node.Describe());
+  GREENAI_ASSIGN_OR_RETURN(CreatedKernel ref, CreateKernel(info, /*reference_only=*/true));
+  std::unique_ptr<Kernel> k;
+  Status st = Guard(info.node.Describe(), [&]() -> Status {
+    k = std::make_unique<ConvKernel>(info, std::move(ref.kernel), info.node.op_type == "ConvTranspose");
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return k;
+}
+
+}  // namespace
+
+void AddConvKernels(std::vector<KernelDef>& defs) {
+  defs.push_back({"Conv", "", "f32_conv__onednn", 10, CreateConv});
+  defs.push_back({"ConvTranspose", "", "f32_convtranspose__onednn", 10, CreateConv});
+}
+
+}  // namespace greenai::onednn

@@ -1,0 +1,57 @@
+// Small helpers shared by the oneDNN kernels (onednn*.cc).
+//
+// Contract:
+//  - Engine() is one process-wide CPU engine (thread safe, created on first use).
+//  - SetThreads(n) makes oneDNN primitives executed next on *this* thread use n threads.
+//    Debian's oneDNN 2.6 is built on OpenMP, which has no oneDNN-level knob; the OpenMP ICV
+//    is per calling thread, so each kernel calls it right before execute().
+//  - Guard() converts dnnl::error (the C++ API throws) and std::exception into Status so no
+//    exception escapes a kernel. Factories that fail inside Guard decline (Unimplemented).
+//  - PlainDesc() describes a dense row-major f32 tensor.
+// Thread safety: all functions may be called from any thread.
+#pragma once
+
+#include <dnnl.hpp>
+
+#include <string>
+#include <vector>
+
+#include "backends/cpu/kernel.h"
+#include "core/status.h"
+#include "core/tensor.h"
+
+namespace greenai::onednn {
+
+dnnl::engine& Engine();
+void SetThreads(int n);
+
+inline dnnl::memory::dims Dims(const Shape& s) { return dnnl::memory::dims(s.begin(), s.end()); }
+dnnl::memory::desc PlainDesc(const Shape& s);
+// Row-major strides as memory::dims.
+dnnl::memory::dims Strides(const Shape& s);
+
+template <typename F>
+Status Guard(const std::string& who, F&& f) {
+  try {
+    return f();
+  } catch (const dnnl::error& e) {
+    return Unimplemented("{}: oneDNN: {} (status {})", who, e.what(), static_cast<int>(e.status));
+  } catch (const std::exception& e) {
+    return Internal("{}: oneDNN kernel: {}", who, e.what());
+  }
+}
+
+// True when every listed input is f32 (absent optional inputs are skipped).
+bool AllF32(const KernelInfo& info);
+
+// Memory wrapping a tensor buffer (no copy). The tensor must outlive the memory's use.
+inline dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t) {
+  return dnnl::memory(md, Engine(), const_cast<void*>(t.raw()));
+}
+
+// Registration of the split files (called by AddOneDnnKernels).
+void AddConvKernels(std::vector<KernelDef>& defs);
+void AddMatMulKernels(std::vector<KernelDef>& defs);
+void AddPoolNormKernels(std::vector<KernelDef>& defs);
+
+}  // namespace greenai::onednn
