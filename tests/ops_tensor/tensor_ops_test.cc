@@ -17,7 +17,7 @@ using ::testing::HasSubstr;
 
 TEST(Reshape, ZeroCopiesDimAndMinusOneInfers) {
   Node n = MakeNode("Reshape", 2);
-  auto r = Run(n, {F32({2, 3, 4}, Iota(24)), I64({3}, {0, -1, 2})});
+  auto r = RunOp(n, {F32({2, 3, 4}, Iota(24)), I64({3}, {0, -1, 2})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{2, 6, 2}));
   EXPECT_EQ(Vec<float>((*r)[0]), Iota(24));
@@ -26,26 +26,26 @@ TEST(Reshape, ZeroCopiesDimAndMinusOneInfers) {
 TEST(Reshape, AllowZeroKeepsLiteralZero) {
   Node n = MakeNode("Reshape", 2);
   n.SetInt("allowzero", 1);
-  auto r = Run(n, {F32({0, 3, 4}, {}), I64({3}, {3, 4, 0})});
+  auto r = RunOp(n, {F32({0, 3, 4}, {}), I64({3}, {3, 4, 0})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{3, 4, 0}));
   // Without allowzero the 0 copies input dim 2 (= 4): [3, 4, 4] has 48 != 0 elements.
   Node m = MakeNode("Reshape", 2, 1, "rs0");
-  auto bad = Run(m, {F32({0, 3, 4}, {}), I64({3}, {3, 4, 0})});
+  auto bad = RunOp(m, {F32({0, 3, 4}, {}), I64({3}, {3, 4, 0})});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("Reshape 'rs0'"));
 }
 
 TEST(Reshape, IncompatibleSizeIsAnErrorNamingTheNode) {
   Node n = MakeNode("Reshape", 2, 1, "my_reshape");
-  auto r = Run(n, {F32({2, 3}, Iota(6)), I64({2}, {4, 2})});
+  auto r = RunOp(n, {F32({2, 3}, Iota(6)), I64({2}, {4, 2})});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("Reshape 'my_reshape'"));
   EXPECT_THAT(r.status().message(), HasSubstr("6 elements"));
-  auto r2 = Run(n, {F32({2, 3}, Iota(6)), I64({2}, {-1, 4})});
+  auto r2 = RunOp(n, {F32({2, 3}, Iota(6)), I64({2}, {-1, 4})});
   ASSERT_FALSE(r2.ok());
-  auto r3 = Run(n, {F32({2, 3}, Iota(6)), I64({2}, {-1, -1})});
+  auto r3 = RunOp(n, {F32({2, 3}, Iota(6)), I64({2}, {-1, -1})});
   ASSERT_FALSE(r3.ok());
   EXPECT_THAT(r3.status().message(), HasSubstr("more than one -1"));
 }
@@ -61,19 +61,19 @@ TEST(Reshape, UnknownShapeValueGivesUnknownDims) {
 TEST(Slice, NegativeStepAndClamping) {
   Node n = MakeNode("Slice", 5);
   // starts 8, ends 1, step -3 over 0..9 -> 8, 5, 2.
-  auto r = Run(n, {F32({10}, Iota(10)), I64({1}, {8}), I64({1}, {1}), I64({1}, {0}), I64({1}, {-3})});
+  auto r = RunOp(n, {F32({10}, Iota(10)), I64({1}, {8}), I64({1}, {1}), I64({1}, {0}), I64({1}, {-3})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(8, 5, 2));
   // Reverse everything: start clamps to 9, end -INF clamps to -1 (exclusive).
-  auto r2 = Run(n, {F32({4}, Iota(4)), I64({1}, {-1}), I64({1}, {INT64_MIN}), I64({1}, {0}), I64({1}, {-1})});
+  auto r2 = RunOp(n, {F32({4}, Iota(4)), I64({1}, {-1}), I64({1}, {INT64_MIN}), I64({1}, {0}), I64({1}, {-1})});
   ASSERT_TRUE(r2.ok());
   EXPECT_THAT(Vec<float>((*r2)[0]), ElementsAre(3, 2, 1, 0));
   // Out-of-bounds start and end clamp to [0, dim].
   Node n3 = MakeNode("Slice", 3);
-  auto r3 = Run(n3, {F32({5}, Iota(5)), I64({1}, {-100}), I64({1}, {1000})});
+  auto r3 = RunOp(n3, {F32({5}, Iota(5)), I64({1}, {-100}), I64({1}, {1000})});
   ASSERT_TRUE(r3.ok());
   EXPECT_THAT(Vec<float>((*r3)[0]), ElementsAre(0, 1, 2, 3, 4));
-  auto r4 = Run(n3, {F32({5}, Iota(5)), I64({1}, {10}), I64({1}, {1000})});
+  auto r4 = RunOp(n3, {F32({5}, Iota(5)), I64({1}, {10}), I64({1}, {1000})});
   ASSERT_TRUE(r4.ok());
   EXPECT_EQ((*r4)[0].shape(), (Shape{0}));
 }
@@ -81,7 +81,7 @@ TEST(Slice, NegativeStepAndClamping) {
 TEST(Slice, OnnxDocExample2D) {
   // data [[1,2,3,4],[5,6,7,8]], axes [0,1], starts [1,0], ends [2,3], steps [1,2] -> [[5,7]]
   Node n = MakeNode("Slice", 5);
-  auto r = Run(n, {F32({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8}), I64({2}, {1, 0}), I64({2}, {2, 3}), I64({2}, {0, 1}),
+  auto r = RunOp(n, {F32({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8}), I64({2}, {1, 0}), I64({2}, {2, 3}), I64({2}, {0, 1}),
                    I64({2}, {1, 2})});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape(), (Shape{1, 2}));
@@ -92,21 +92,21 @@ TEST(Slice, AttributesBeforeOpset10) {
   Node n = MakeNode("Slice", 1);
   n.SetInts("starts", {0, 1});
   n.SetInts("ends", {-1, 1000});
-  auto r = Run(n, {F32({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8})}, 9);
+  auto r = RunOp(n, {F32({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8})}, 9);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(2, 3, 4));
 }
 
 TEST(Slice, ZeroStepIsAnError) {
   Node n = MakeNode("Slice", 5, 1, "sl");
-  auto r = Run(n, {F32({4}, Iota(4)), I64({1}, {0}), I64({1}, {4}), I64({1}, {0}), I64({1}, {0})});
+  auto r = RunOp(n, {F32({4}, Iota(4)), I64({1}, {0}), I64({1}, {4}), I64({1}, {0}), I64({1}, {0})});
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("Slice 'sl'"));
 }
 
 TEST(Gather, NegativeIndicesWrap) {
   Node n = MakeNode("Gather", 2);
-  auto r = Run(n, {F32({4}, {10, 20, 30, 40}), I64({3}, {-1, 0, -4})});
+  auto r = RunOp(n, {F32({4}, {10, 20, 30, 40}), I64({3}, {-1, 0, -4})});
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(40, 10, 10));
 }
@@ -115,7 +115,7 @@ TEST(Gather, Axis1With2DIndices) {
   // data [[1,2,3],[4,5,6]], indices [[0,2]] axis 1 -> shape [2,1,2] = [[[1,3]],[[4,6]]]
   Node n = MakeNode("Gather", 2);
   n.SetInt("axis", 1);
-  auto r = Run(n, {F32({2, 3}, {1, 2, 3, 4, 5, 6}), Tensor::FromVector<int32_t>({1, 2}, {0, 2})});
+  auto r = RunOp(n, {F32({2, 3}, {1, 2, 3, 4, 5, 6}), Tensor::FromVector<int32_t>({1, 2}, {0, 2})});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape(), (Shape{2, 1, 2}));
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(1, 3, 4, 6));
@@ -123,18 +123,18 @@ TEST(Gather, Axis1With2DIndices) {
 
 TEST(Gather, IndexOutOfRangeIsAnError) {
   Node n = MakeNode("Gather", 2, 1, "g7");
-  auto r = Run(n, {F32({4}, {10, 20, 30, 40}), I64({2}, {1, 4})});
+  auto r = RunOp(n, {F32({4}, {10, 20, 30, 40}), I64({2}, {1, 4})});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kOutOfRange);
   EXPECT_THAT(r.status().message(), HasSubstr("Gather 'g7'"));
   EXPECT_THAT(r.status().message(), HasSubstr("value 4"));
-  auto r2 = Run(n, {F32({4}, {10, 20, 30, 40}), I64({1}, {-5})});
+  auto r2 = RunOp(n, {F32({4}, {10, 20, 30, 40}), I64({1}, {-5})});
   ASSERT_FALSE(r2.ok());
 }
 
 TEST(Gather, Strings) {
   Node n = MakeNode("Gather", 2);
-  auto r = Run(n, {Tensor::FromVector<std::string>({3}, {"a", "bb", "ccc"}), I64({2}, {2, 0})});
+  auto r = RunOp(n, {Tensor::FromVector<std::string>({3}, {"a", "bb", "ccc"}), I64({2}, {2, 0})});
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(Vec<std::string>((*r)[0]), ElementsAre("ccc", "a"));
 }
@@ -142,52 +142,52 @@ TEST(Gather, Strings) {
 TEST(Concat, AxisAndRankMismatch) {
   Node n = MakeNode("Concat", 2, 1, "cat");
   n.SetInt("axis", -1);
-  auto r = Run(n, {F32({2, 1}, {1, 2}), F32({2, 2}, {3, 4, 5, 6})});
+  auto r = RunOp(n, {F32({2, 1}, {1, 2}), F32({2, 2}, {3, 4, 5, 6})});
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(1, 3, 4, 2, 5, 6));
-  auto bad = Run(n, {F32({2, 1}, {1, 2}), F32({2}, {3, 4})});
+  auto bad = RunOp(n, {F32({2, 1}, {1, 2}), F32({2}, {3, 4})});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("Concat 'cat'"));
   EXPECT_THAT(bad.status().message(), HasSubstr("rank"));
-  auto bad2 = Run(n, {F32({2, 1}, {1, 2}), F32({3, 1}, {3, 4, 5})});
+  auto bad2 = RunOp(n, {F32({2, 1}, {1, 2}), F32({3, 1}, {3, 4, 5})});
   ASSERT_FALSE(bad2.ok());
   EXPECT_THAT(bad2.status().message(), HasSubstr("Concat 'cat'"));
 }
 
 TEST(Split, InputSizesAtOpset13AttributeBefore) {
   Node n = MakeNode("Split", 2, 2);
-  auto r = Run(n, {F32({5}, Iota(5)), I64({2}, {2, 3})});
+  auto r = RunOp(n, {F32({5}, Iota(5)), I64({2}, {2, 3})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(0, 1));
   EXPECT_THAT(Vec<float>((*r)[1]), ElementsAre(2, 3, 4));
   Node m = MakeNode("Split", 1, 2);
   m.SetInts("split", {4, 1});
-  auto r2 = Run(m, {F32({5}, Iota(5))}, 11);
+  auto r2 = RunOp(m, {F32({5}, Iota(5))}, 11);
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
   EXPECT_THAT(Vec<float>((*r2)[1]), ElementsAre(4));
-  auto bad = Run(MakeNode("Split", 1, 2, "sp"), {F32({5}, Iota(5))});
+  auto bad = RunOp(MakeNode("Split", 1, 2, "sp"), {F32({5}, Iota(5))});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("Split 'sp'"));
 }
 
 TEST(SqueezeUnsqueeze, AxesMoveFromAttributeToInputAtOpset13) {
   Node s = MakeNode("Squeeze", 2);
-  auto r = Run(s, {F32({1, 3, 1}, {1, 2, 3}), I64({1}, {-1})});
+  auto r = RunOp(s, {F32({1, 3, 1}, {1, 2, 3}), I64({1}, {-1})});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].shape(), (Shape{1, 3}));
   Node s11 = MakeNode("Squeeze", 1);
   s11.SetInts("axes", {0});
-  auto r2 = Run(s11, {F32({1, 3, 1}, {1, 2, 3})}, 11);
+  auto r2 = RunOp(s11, {F32({1, 3, 1}, {1, 2, 3})}, 11);
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ((*r2)[0].shape(), (Shape{3, 1}));
-  auto all = Run(MakeNode("Squeeze", 1), {F32({1, 3, 1}, {1, 2, 3})});
+  auto all = RunOp(MakeNode("Squeeze", 1), {F32({1, 3, 1}, {1, 2, 3})});
   ASSERT_TRUE(all.ok());
   EXPECT_EQ((*all)[0].shape(), (Shape{3}));
   Node u = MakeNode("Unsqueeze", 2);
-  auto r3 = Run(u, {F32({3}, {1, 2, 3}), I64({2}, {2, 0})});
+  auto r3 = RunOp(u, {F32({3}, {1, 2, 3}), I64({2}, {2, 0})});
   ASSERT_TRUE(r3.ok());
   EXPECT_EQ((*r3)[0].shape(), (Shape{1, 3, 1}));
-  auto bad = Run(MakeNode("Squeeze", 2, 1, "sq"), {F32({1, 3}, {1, 2, 3}), I64({1}, {1})});
+  auto bad = RunOp(MakeNode("Squeeze", 2, 1, "sq"), {F32({1, 3}, {1, 2, 3}), I64({1}, {1})});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("Squeeze 'sq'"));
 }
@@ -229,7 +229,7 @@ TEST(Transpose, MatchesNaiveAcrossShapesAndThreads) {
     EXPECT_EQ(Vec<float>((*r)[0]), NaiveTranspose(v, c.s, c.perm)) << ShapeToString(c.s);
   }
   // Default perm reverses the axes.
-  auto r = Run(MakeNode("Transpose", 1), {F32({2, 3}, Iota(6))});
+  auto r = RunOp(MakeNode("Transpose", 1), {F32({2, 3}, Iota(6))});
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(0, 3, 1, 4, 2, 5));
 }
@@ -238,20 +238,20 @@ TEST(Pad, ReflectEdgeWrapConstant) {
   Node n = MakeNode("Pad", 2);
   n.SetString("mode", "reflect");
   // [1,2,3,4] with pads (2,3): index -1 -> 1, -2 -> 2, 4 -> 2, 5 -> 1, 6 -> 0.
-  auto r = Run(n, {F32({4}, {1, 2, 3, 4}), I64({2}, {2, 3})});
+  auto r = RunOp(n, {F32({4}, {1, 2, 3, 4}), I64({2}, {2, 3})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(3, 2, 1, 2, 3, 4, 3, 2, 1));
   n.SetString("mode", "edge");
-  r = Run(n, {F32({4}, {1, 2, 3, 4}), I64({2}, {2, 1})});
+  r = RunOp(n, {F32({4}, {1, 2, 3, 4}), I64({2}, {2, 1})});
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(1, 1, 1, 2, 3, 4, 4));
   n.SetString("mode", "wrap");
-  r = Run(n, {F32({3}, {1, 2, 3}), I64({2}, {2, 2})});
+  r = RunOp(n, {F32({3}, {1, 2, 3}), I64({2}, {2, 2})});
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(2, 3, 1, 2, 3, 1, 2));
   Node c = MakeNode("Pad", 3);
   // 2-D constant pad of 7 with a negative (cropping) pad: [[1,2],[3,4]] pads (1,-1,0,1).
-  auto rc = Run(c, {F32({2, 2}, {1, 2, 3, 4}), I64({4}, {1, -1, 0, 1}), F32({}, {7})});
+  auto rc = RunOp(c, {F32({2, 2}, {1, 2, 3, 4}), I64({4}, {1, -1, 0, 1}), F32({}, {7})});
   ASSERT_TRUE(rc.ok()) << rc.status().ToString();
   EXPECT_EQ((*rc)[0].shape(), (Shape{3, 2}));
   EXPECT_THAT(Vec<float>((*rc)[0]), ElementsAre(7, 7, 2, 7, 4, 7));
@@ -260,7 +260,7 @@ TEST(Pad, ReflectEdgeWrapConstant) {
 TEST(Pad, OnnxDocReflect2D) {
   Node n = MakeNode("Pad", 2);
   n.SetString("mode", "reflect");
-  auto r = Run(n, {F32({3, 2}, {1.0f, 1.2f, 2.3f, 3.4f, 4.5f, 5.7f}), I64({4}, {0, 2, 0, 0})});
+  auto r = RunOp(n, {F32({3, 2}, {1.0f, 1.2f, 2.3f, 3.4f, 4.5f, 5.7f}), I64({4}, {0, 2, 0, 0})});
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(Vec<float>((*r)[0]),
               ElementsAre(1.0f, 1.2f, 1.0f, 1.2f, 2.3f, 3.4f, 2.3f, 3.4f, 4.5f, 5.7f, 4.5f, 5.7f));
@@ -270,14 +270,14 @@ TEST(Unique, SortedAndUnsortedOutputs) {
   // ONNX doc example: X = [2,1,1,3,4,3].
   Node n = MakeNode("Unique", 1, 4);
   n.SetInt("sorted", 0);
-  auto r = Run(n, {F32({6}, {2, 1, 1, 3, 4, 3})});
+  auto r = RunOp(n, {F32({6}, {2, 1, 1, 3, 4, 3})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(2, 1, 3, 4));
   EXPECT_THAT(Vec<int64_t>((*r)[1]), ElementsAre(0, 1, 3, 4));
   EXPECT_THAT(Vec<int64_t>((*r)[2]), ElementsAre(0, 1, 1, 2, 3, 2));
   EXPECT_THAT(Vec<int64_t>((*r)[3]), ElementsAre(1, 2, 2, 1));
   n.SetInt("sorted", 1);
-  r = Run(n, {F32({6}, {2, 1, 1, 3, 4, 3})});
+  r = RunOp(n, {F32({6}, {2, 1, 1, 3, 4, 3})});
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(1, 2, 3, 4));
   EXPECT_THAT(Vec<int64_t>((*r)[1]), ElementsAre(1, 0, 3, 4));
@@ -289,7 +289,7 @@ TEST(Unique, WithAxisComparesWholeSlices) {
   // Rows [1,0],[0,1],[1,0] along axis 0: sorted unique rows [0,1],[1,0].
   Node n = MakeNode("Unique", 1, 4);
   n.SetInt("axis", 0);
-  auto r = Run(n, {F32({3, 2}, {1, 0, 0, 1, 1, 0})});
+  auto r = RunOp(n, {F32({3, 2}, {1, 0, 0, 1, 1, 0})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{2, 2}));
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(0, 1, 1, 0));
@@ -299,7 +299,7 @@ TEST(Unique, WithAxisComparesWholeSlices) {
 }
 
 TEST(NonZero, RowMajorCoordinates) {
-  auto r = Run(MakeNode("NonZero", 1), {F32({2, 2}, {1, 0, 1, 1})});
+  auto r = RunOp(MakeNode("NonZero", 1), {F32({2, 2}, {1, 0, 1, 1})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{2, 3}));
   EXPECT_THAT(Vec<int64_t>((*r)[0]), ElementsAre(0, 1, 1, 0, 0, 1));
@@ -309,10 +309,10 @@ TEST(Compress, AxisAndFlattened) {
   Node n = MakeNode("Compress", 2);
   n.SetInt("axis", 1);
   auto c = Tensor::FromVector<bool>({2}, {false, true});
-  auto r = Run(n, {F32({3, 2}, Iota(6)), c});
+  auto r = RunOp(n, {F32({3, 2}, Iota(6)), c});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(1, 3, 5));
-  auto r2 = Run(MakeNode("Compress", 2), {F32({3, 2}, Iota(6)), Tensor::FromVector<bool>({3}, {false, true, true})});
+  auto r2 = RunOp(MakeNode("Compress", 2), {F32({3, 2}, Iota(6)), Tensor::FromVector<bool>({3}, {false, true, true})});
   ASSERT_TRUE(r2.ok());
   EXPECT_THAT(Vec<float>((*r2)[0]), ElementsAre(1, 2));
 }
@@ -321,7 +321,7 @@ TEST(GatherND, BatchDims) {
   // ONNX doc example 5: batch_dims=1.
   Node n = MakeNode("GatherND", 2);
   n.SetInt("batch_dims", 1);
-  auto r = Run(n, {F32({2, 2, 2}, Iota(8)), I64({2, 1}, {1, 0})});
+  auto r = RunOp(n, {F32({2, 2, 2}, Iota(8)), I64({2, 1}, {1, 0})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{2, 2}));
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(2, 3, 4, 5));
@@ -330,13 +330,13 @@ TEST(GatherND, BatchDims) {
 TEST(Scatter, NDAddAndElementsDuplicates) {
   Node n = MakeNode("ScatterND", 3);
   n.SetString("reduction", "add");
-  auto r = Run(n, {F32({8}, {1, 2, 3, 4, 5, 6, 7, 8}), I64({4, 1}, {4, 3, 1, 7}), F32({4}, {9, 10, 11, 12})});
+  auto r = RunOp(n, {F32({8}, {1, 2, 3, 4, 5, 6, 7, 8}), I64({4, 1}, {4, 3, 1, 7}), F32({4}, {9, 10, 11, 12})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(1, 13, 3, 14, 14, 6, 7, 20));
   Node e = MakeNode("ScatterElements", 3);
   e.SetInt("axis", 1);
   e.SetString("reduction", "add");
-  auto r2 = Run(e, {F32({1, 5}, {1, 2, 3, 4, 5}), I64({1, 2}, {1, 1}), F32({1, 2}, {1.1f, 2.1f})});
+  auto r2 = RunOp(e, {F32({1, 5}, {1, 2, 3, 4, 5}), I64({1, 2}, {1, 1}), F32({1, 2}, {1.1f, 2.1f})});
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
   EXPECT_THAT(Vec<float>((*r2)[0]), ElementsAre(1, 2 + 1.1f + 2.1f, 3, 4, 5));
 }
@@ -350,7 +350,7 @@ TEST(DepthToSpace, DcrAndCrdMatchSpecFormula) {
     Node n = MakeNode("DepthToSpace", 1);
     n.SetInt("blocksize", b);
     n.SetString("mode", mode);
-    auto r = Run(n, {F32({N, C, H, W}, in)});
+    auto r = RunOp(n, {F32({N, C, H, W}, in)});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     const float* o = (*r)[0].data<float>();
     for (int64_t c = 0; c < Cp; ++c)
@@ -365,7 +365,7 @@ TEST(DepthToSpace, DcrAndCrdMatchSpecFormula) {
     if (mode == "DCR") {
       Node s = MakeNode("SpaceToDepth", 1);
       s.SetInt("blocksize", b);
-      auto back = Run(s, {(*r)[0]});
+      auto back = RunOp(s, {(*r)[0]});
       ASSERT_TRUE(back.ok());
       EXPECT_EQ(Vec<float>((*back)[0]), in);
     }
@@ -373,33 +373,33 @@ TEST(DepthToSpace, DcrAndCrdMatchSpecFormula) {
 }
 
 TEST(Misc, TileExpandRangeOneHotTriluEyeLike) {
-  auto t = Run(MakeNode("Tile", 2), {F32({2, 2}, {1, 2, 3, 4}), I64({2}, {1, 2})});
+  auto t = RunOp(MakeNode("Tile", 2), {F32({2, 2}, {1, 2, 3, 4}), I64({2}, {1, 2})});
   ASSERT_TRUE(t.ok());
   EXPECT_THAT(Vec<float>((*t)[0]), ElementsAre(1, 2, 1, 2, 3, 4, 3, 4));
-  auto e = Run(MakeNode("Expand", 2), {F32({3, 1}, {1, 2, 3}), I64({3}, {2, 1, 2})});
+  auto e = RunOp(MakeNode("Expand", 2), {F32({3, 1}, {1, 2, 3}), I64({3}, {2, 1, 2})});
   ASSERT_TRUE(e.ok());
   EXPECT_EQ((*e)[0].shape(), (Shape{2, 3, 2}));
   EXPECT_THAT(Vec<float>((*e)[0]), ElementsAre(1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3));
-  auto rg = Run(MakeNode("Range", 3), {Tensor::Scalar<int32_t>(10), Tensor::Scalar<int32_t>(4), Tensor::Scalar<int32_t>(-3)});
+  auto rg = RunOp(MakeNode("Range", 3), {Tensor::Scalar<int32_t>(10), Tensor::Scalar<int32_t>(4), Tensor::Scalar<int32_t>(-3)});
   ASSERT_TRUE(rg.ok());
   EXPECT_THAT(Vec<int32_t>((*rg)[0]), ElementsAre(10, 7));
   Node oh = MakeNode("OneHot", 3);
   oh.SetInt("axis", 0);
-  auto o = Run(oh, {I64({2}, {-1, 1}), Tensor::Scalar<float>(3), F32({2}, {0, 5})});
+  auto o = RunOp(oh, {I64({2}, {-1, 1}), Tensor::Scalar<float>(3), F32({2}, {0, 5})});
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ((*o)[0].shape(), (Shape{3, 2}));
   EXPECT_THAT(Vec<float>((*o)[0]), ElementsAre(0, 0, 0, 5, 5, 0));
   Node tl = MakeNode("Trilu", 2);
   tl.SetInt("upper", 0);
-  auto tr = Run(tl, {F32({2, 3}, {1, 2, 3, 4, 5, 6}), I64({}, {1})});
+  auto tr = RunOp(tl, {F32({2, 3}, {1, 2, 3, 4, 5, 6}), I64({}, {1})});
   ASSERT_TRUE(tr.ok());
   EXPECT_THAT(Vec<float>((*tr)[0]), ElementsAre(1, 2, 0, 4, 5, 6));
   Node ey = MakeNode("EyeLike", 1);
   ey.SetInt("k", -1);
-  auto eo = Run(ey, {F32({3, 2}, Iota(6))});
+  auto eo = RunOp(ey, {F32({3, 2}, Iota(6))});
   ASSERT_TRUE(eo.ok());
   EXPECT_THAT(Vec<float>((*eo)[0]), ElementsAre(0, 0, 1, 0, 0, 1));
-  auto sh = Run([] { Node n = MakeNode("Shape", 1); n.SetInt("start", -2); return n; }(), {F32({2, 3, 4}, Iota(24))});
+  auto sh = RunOp([] { Node n = MakeNode("Shape", 1); n.SetInt("start", -2); return n; }(), {F32({2, 3, 4}, Iota(24))});
   ASSERT_TRUE(sh.ok());
   EXPECT_THAT(Vec<int64_t>((*sh)[0]), ElementsAre(3, 4));
 }
@@ -407,17 +407,17 @@ TEST(Misc, TileExpandRangeOneHotTriluEyeLike) {
 TEST(Constant, ValueAttributes) {
   Node n = MakeNode("Constant", 0);
   n.SetInts("value_ints", {3, 4});
-  auto r = Run(n, {});
+  auto r = RunOp(n, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<int64_t>((*r)[0]), ElementsAre(3, 4));
   Node bad = MakeNode("Constant", 0, 1, "k");
-  auto rb = Run(bad, {});
+  auto rb = RunOp(bad, {});
   ASSERT_FALSE(rb.ok());
   EXPECT_THAT(rb.status().message(), HasSubstr("Constant 'k'"));
 }
 
 TEST(Dropout, InferenceIsIdentityWithTrueMask) {
-  auto r = Run(MakeNode("Dropout", 1, 2), {F32({3}, {1, 2, 3})});
+  auto r = RunOp(MakeNode("Dropout", 1, 2), {F32({3}, {1, 2, 3})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(1, 2, 3));
   EXPECT_THAT(Vec<bool>((*r)[1]), ElementsAre(true, true, true));

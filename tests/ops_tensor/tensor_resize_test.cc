@@ -19,7 +19,7 @@ std::vector<float> Resize1D(const std::string& mode, const std::string& coord, c
   n.SetString("coordinate_transformation_mode", coord);
   n.SetString("nearest_mode", nearest);
   n.inputs[1] = "";  // no roi
-  auto r = Run(n, {F32({static_cast<int64_t>(x.size())}, x), Tensor(), F32({1}, {scale})});
+  auto r = RunOp(n, {F32({static_cast<int64_t>(x.size())}, x), Tensor(), F32({1}, {scale})});
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? Vec<float>((*r)[0]) : std::vector<float>{};
 }
@@ -63,7 +63,7 @@ TEST(Resize, SizesInputAndCropAndResizeExtrapolation) {
   n.SetString("coordinate_transformation_mode", "tf_crop_and_resize");
   n.SetFloat("extrapolation_value", 9);
   // roi [0.5, 1.5] of a length-3 axis: x_ori = 1 + o * (1.5-0.5) * 2 / (3-1) = 1, 2, 3 -> 3 is outside [0, 2].
-  auto r = Run(n, {F32({3}, {1, 2, 3}), F32({2}, {0.5f, 1.5f}), Tensor(), I64({1}, {3})});
+  auto r = RunOp(n, {F32({3}, {1, 2, 3}), F32({2}, {0.5f, 1.5f}), Tensor(), I64({1}, {3})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(2, 3, 9));
 }
@@ -71,7 +71,7 @@ TEST(Resize, SizesInputAndCropAndResizeExtrapolation) {
 TEST(Upsample, NearestOnnxDocExample) {
   // ONNX doc: [[1,2],[3,4]] with scales [1,1,2,3].
   Node n = MakeNode("Upsample", 2);
-  auto r = Run(n, {F32({1, 1, 2, 2}, {1, 2, 3, 4}), F32({4}, {1, 1, 2, 3})}, 9);
+  auto r = RunOp(n, {F32({1, 1, 2, 2}, {1, 2, 3, 4}), F32({4}, {1, 1, 2, 3})}, 9);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{1, 1, 4, 6}));
   EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4));
@@ -80,7 +80,7 @@ TEST(Upsample, NearestOnnxDocExample) {
 TEST(Resize, BadScalesNameTheNode) {
   Node n = MakeNode("Resize", 3, 1, "rz");
   n.inputs[1] = "";
-  auto r = Run(n, {F32({2}, {1, 2}), Tensor(), F32({1}, {-1})});
+  auto r = RunOp(n, {F32({2}, {1, 2}), Tensor(), F32({1}, {-1})});
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), ::testing::HasSubstr("Resize 'rz'"));
 }

@@ -21,7 +21,7 @@ inline Node MakeNode(const std::string& op, int num_inputs, int num_outputs = 1,
   return n;
 }
 
-inline Result<std::vector<Tensor>> Run(const Node& n, const std::vector<Tensor>& in, int64_t opset = 17) {
+inline Result<std::vector<Tensor>> RunOp(const Node& n, const std::vector<Tensor>& in, int64_t opset = 17) {
   RunNodeOptions o;
   o.opset = opset;
   o.reference_only = true;
