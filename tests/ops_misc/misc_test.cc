@@ -1,0 +1,126 @@
+// LRN, MeanVarianceNormalization and the loss ops on hand-computed cases.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "backends/cpu/run_node.h"
+
+namespace greenai {
+namespace {
+
+Node Make(const std::string& op, int nin, int nout = 1) {
+  Node n;
+  n.name = "m";
+  n.op_type = op;
+  for (int i = 0; i < nin; ++i) n.inputs.push_back("x" + std::to_string(i));
+  for (int i = 0; i < nout; ++i) n.outputs.push_back("y" + std::to_string(i));
+  return n;
+}
+
+std::vector<float> Floats(const Tensor& t) { return std::vector<float>(t.data<float>(), t.data<float>() + t.numel()); }
+
+TEST(Lrn, OddAndEvenWindowSizes) {
+  Node n = Make("LRN", 1);
+  n.SetInt("size", 3);
+  n.SetFloat("alpha", 0.3f);  // alpha / size = 0.1
+  n.SetFloat("beta", 1.f);
+  auto x = Tensor::FromVector<float>({1, 3, 1, 1}, {1, 2, 3});
+  auto r = RunNode(n, {x});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto y = Floats((*r)[0]);
+  EXPECT_NEAR(y[0], 1 / (1 + 0.1 * 5), 1e-6);   // channels 0..1
+  EXPECT_NEAR(y[1], 2 / (1 + 0.1 * 14), 1e-6);  // channels 0..2
+  EXPECT_NEAR(y[2], 3 / (1 + 0.1 * 13), 1e-6);  // channels 1..2
+  n.SetInt("size", 2);                          // window [c, c + 1]
+  n.SetFloat("alpha", 0.2f);
+  r = RunNode(n, {x});
+  ASSERT_TRUE(r.ok());
+  y = Floats((*r)[0]);
+  EXPECT_NEAR(y[0], 1 / (1 + 0.1 * 5), 1e-6);
+  EXPECT_NEAR(y[1], 2 / (1 + 0.1 * 13), 1e-6);
+  EXPECT_NEAR(y[2], 3 / (1 + 0.1 * 9), 1e-6);
+}
+
+TEST(MeanVarianceNormalization, PerChannelDefaultAxes) {
+  Node n = Make("MeanVarianceNormalization", 1);
+  auto x = Tensor::FromVector<float>({2, 2, 1, 1}, {1, 5, 3, 5});  // channel 0: 1, 3; channel 1: 5, 5
+  auto r = RunNode(n, {x});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto y = Floats((*r)[0]);
+  EXPECT_NEAR(y[0], -1, 1e-6);
+  EXPECT_NEAR(y[2], 1, 1e-6);
+  EXPECT_NEAR(y[1], 0, 1e-6);
+  EXPECT_NEAR(y[3], 0, 1e-6);
+}
+
+TEST(NegativeLogLikelihoodLoss, WeightsIgnoreIndexAndReductions) {
+  auto x = Tensor::FromVector<float>({3, 3}, {-1, -2, -3, -4, -5, -6, -7, -8, -9});
+  auto t = Tensor::FromVector<int64_t>({3}, {2, 0, 1});
+  auto w = Tensor::FromVector<float>({3}, {0.5f, 1.f, 2.f});
+  Node n = Make("NegativeLogLikelihoodLoss", 3);
+  n.SetString("reduction", "none");
+  auto r = RunNode(n, {x, t, w});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Floats((*r)[0]), (std::vector<float>{6, 2, 8}));  // 3*2, 4*0.5, 8*1
+  n.SetString("reduction", "mean");
+  n.SetInt("ignore_index", 0);  // drops sample 1 (target 0)
+  r = RunNode(n, {x, t, w});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR((*r)[0].data<float>()[0], (6.0 + 8.0) / (2.0 + 1.0), 1e-6);
+  n.SetString("reduction", "sum");
+  r = RunNode(n, {x, t, w});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR((*r)[0].data<float>()[0], 14.0, 1e-6);
+  // Out-of-range target names the node.
+  auto bad = Tensor::FromVector<int64_t>({3}, {2, 3, 1});
+  auto rb = RunNode(n, {x, bad, w});
+  ASSERT_FALSE(rb.ok());
+  EXPECT_NE(rb.status().message().find("NegativeLogLikelihoodLoss 'm'"), std::string::npos);
+}
+
+TEST(SoftmaxCrossEntropyLoss, LogProbOutputAndMean) {
+  Node n = Make("SoftmaxCrossEntropyLoss", 2, 2);
+  auto x = Tensor::FromVector<float>({2, 2}, {0.f, std::log(3.f), 0.f, 0.f});  // softmax [0.25, 0.75], [0.5, 0.5]
+  auto t = Tensor::FromVector<int32_t>({2}, {1, 0});
+  auto r = RunNode(n, {x, t});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NEAR((*r)[0].data<float>()[0], (-std::log(0.75) - std::log(0.5)) / 2, 1e-6);
+  auto lp = Floats((*r)[1]);
+  EXPECT_NEAR(lp[0], std::log(0.25), 1e-6);
+  EXPECT_NEAR(lp[1], std::log(0.75), 1e-6);
+  EXPECT_NEAR(lp[3], std::log(0.5), 1e-6);
+}
+
+TEST(Det, BatchOfMatricesIncludingSingular) {
+  Node n = Make("Det", 1);
+  // [[1, 2], [3, 4]] -> -2; [[0, 1], [1, 0]] -> -1 (needs a pivot swap); [[2, 4], [1, 2]] -> 0
+  auto x = Tensor::FromVector<float>({3, 2, 2}, {1, 2, 3, 4, 0, 1, 1, 0, 2, 4, 1, 2});
+  auto r = RunNode(n, {x});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ((*r)[0].shape(), (Shape{3}));
+  auto y = Floats((*r)[0]);
+  EXPECT_NEAR(y[0], -2, 1e-5);
+  EXPECT_NEAR(y[1], -1, 1e-5);
+  EXPECT_NEAR(y[2], 0, 1e-5);
+  auto x3 = Tensor::FromVector<float>({3, 3}, {2, -3, 1, 2, 0, -1, 1, 4, 5});  // 2(0+4) +3(10+1) +1(8) = 49
+  r = RunNode(n, {x3});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR((*r)[0].data<float>()[0], 49, 1e-4);
+}
+
+TEST(NonMaxSuppression, OnnxSuppressByIouExample) {
+  Node n = Make("NonMaxSuppression", 5);
+  auto boxes = Tensor::FromVector<float>({1, 6, 4}, {0, 0, 1, 1, 0, 0.1f, 1, 1.1f, 0, -0.1f, 1, 0.9f,
+                                                     0, 10, 1, 11, 0, 10.1f, 1, 11.1f, 0, 100, 1, 101});
+  auto scores = Tensor::FromVector<float>({1, 1, 6}, {0.9f, 0.75f, 0.6f, 0.95f, 0.5f, 0.3f});
+  auto r = RunNode(n, {boxes, scores, Tensor::FromVector<int64_t>({1}, {3}), Tensor::FromVector<float>({1}, {0.5f}),
+                       Tensor::FromVector<float>({1}, {0.f})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Tensor& y = (*r)[0];
+  ASSERT_EQ(y.shape(), (Shape{3, 3}));
+  EXPECT_EQ(std::vector<int64_t>(y.data<int64_t>(), y.data<int64_t>() + 9),
+            (std::vector<int64_t>{0, 0, 3, 0, 0, 0, 0, 0, 5}));
+}
+
+}  // namespace
+}  // namespace greenai
