@@ -39,7 +39,8 @@ R LookupReduce(std::string_view n) {
 template <typename F>
 void ForEachReduced(const Shape& in, const std::vector<bool>& reduce, F&& fn) {
   const size_t rank = in.size();
-  std::vector<int64_t> ostride(rank, 0);
+  // +1: never empty, which also silences a GCC 12 -Wfree-nonheap-object false positive.
+  std::vector<int64_t> ostride(rank + 1, 0);
   int64_t s = 1;
   for (size_t d = rank; d-- > 0;) {
     if (!reduce[d]) {
@@ -48,7 +49,7 @@ void ForEachReduced(const Shape& in, const std::vector<bool>& reduce, F&& fn) {
     }
   }
   const int64_t n = NumElements(in);
-  std::vector<int64_t> idx(rank, 0);
+  std::vector<int64_t> idx(rank + 1, 0);
   int64_t o = 0;
   for (int64_t i = 0; i < n; ++i) {
     fn(i, o);
