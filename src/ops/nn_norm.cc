@@ -32,6 +32,9 @@ Status InferBatchNorm(const InferContext& ctx, std::vector<TensorType>* outs) {
   for (size_t i = 1; i < 5; ++i) GREENAI_RETURN_IF_ERROR(CheckVec(ctx, i, names[i], c, "one per channel"));
   if (ctx.opset >= 14 && outs->size() > 3)
     return InvalidArgument("{}: has {} outputs (expects at most 3 from opset 14)", n.Describe(), outs->size());
+  // Opsets 6-8 had `spatial`; 0 (per-activation statistics) is a different operator.
+  if (ctx.opset < 9 && n.GetInt("spatial", 1) == 0)
+    return Unimplemented("{}: spatial=0 (per-activation statistics) is not supported", n.Describe());
   int64_t tm = n.GetInt("training_mode", 0);
   if (tm != 0 && tm != 1) return InvalidArgument("{}: training_mode={} must be 0 or 1", n.Describe(), tm);
   (*outs)[0] = x;
@@ -118,7 +121,7 @@ OpCost CostStatNorm(const InferContext& ctx, const std::vector<TensorType>& outs
 }  // namespace
 
 void AddNormOps(std::vector<OpDef>& ops) {
-  ops.push_back({"BatchNormalization", "", 7, 5, 5, 1, 5, InferBatchNorm, CostBatchNorm});
+  ops.push_back({"BatchNormalization", "", 6, 5, 5, 1, 5, InferBatchNorm, CostBatchNorm});
   ops.push_back({"LayerNormalization", "", 17, 2, 3, 1, 3, InferLayerNorm, CostStatNorm});
   ops.push_back({"InstanceNormalization", "", 6, 3, 3, 1, 1, InferInstanceNorm, CostStatNorm});
   ops.push_back({"GroupNormalization", "", 18, 3, 3, 1, 1, InferGroupNorm, CostStatNorm});

@@ -1,0 +1,6 @@
+# Google Benchmark programs under bench/ (optional: built only where libbenchmark-dev exists).
+find_package(benchmark QUIET)
+if(benchmark_FOUND AND EXISTS ${CMAKE_SOURCE_DIR}/bench/bench_matmul.cc)
+  add_executable(bench_matmul ${CMAKE_SOURCE_DIR}/bench/bench_matmul.cc)
+  target_link_libraries(bench_matmul PRIVATE greenai_all benchmark::benchmark)
+endif()
