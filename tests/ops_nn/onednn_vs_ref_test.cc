@@ -1,6 +1,7 @@
 // oneDNN kernels against the reference kernels on seeded random sweeps (groups, strides,
 // dilations, pads, odd sizes). Each case also checks that the oneDNN kernel was the one picked,
 // so a silent fallback cannot make a sweep pass vacuously.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "nn_test_util.h"
@@ -192,6 +193,86 @@ TEST(OneDnnVsRef, SoftmaxWhenReferenceExists) {
     Check(l, {RandomF32({3, 4, 5}, rng, -5, 5)}, "f32_logsoftmax__onednn", "logsoftmax axis " + std::to_string(axis));
     Check(n, {RandomF32({3, 4, 5}, rng, -5, 5)}, "f32_softmax__onednn", "softmax opset 11", 11);
   }
+}
+
+}  // namespace
+}  // namespace greenai
+
+namespace greenai {
+namespace {
+
+using namespace nntest;
+
+// Plans a kernel the way the runtime does (static types with an unknown batch, constant
+// weights) and runs it on two input shapes, alternating, against the reference each time.
+TEST(OneDnnPlanning, ConstWeightsAndChangingShapes) {
+  std::mt19937 rng(23);
+  Node n = MakeNode("Conv", 3);
+  n.SetInts("pads", {1, 1, 1, 1});
+  Tensor w = RandomF32({8, 3, 3, 3}, rng), b = RandomF32({8}, rng);
+  KernelInfo info{n, 17, {TensorType::Of(DType::kF32, {-1, 3, -1, -1}), TensorType::Of(DType::kF32, {8, 3, 3, 3}),
+                          TensorType::Of(DType::kF32, {8})},
+                  {nullptr, &w, &b}, {TensorType::Of(DType::kF32, {-1, 8, -1, -1})}, 2};
+  auto ck = CreateKernel(info, false);
+  ASSERT_TRUE(ck.ok()) << ck.status().ToString();
+  EXPECT_EQ(ck->name, "f32_conv__onednn");
+  ThreadPool pool(2);
+  for (int round = 0; round < 4; ++round) {
+    Shape xs = round % 2 ? Shape{2, 3, 9, 7} : Shape{1, 3, 16, 16};
+    Tensor x = RandomF32(xs, rng);
+    Shape ys{xs[0], 8, xs[2], xs[3]};
+    Tensor y = AllocateOutput(TensorType::Of(DType::kF32, ys), true).value();
+    KernelContext ctx;
+    ctx.inputs = {&x, &w, &b};
+    ctx.outputs = {&y};
+    ctx.pool = &pool;
+    ASSERT_TRUE(ck->kernel->Run(ctx).ok());
+    auto ref = RunRef(n, {x, w, b});
+    ASSERT_TRUE(ref.ok());
+    EXPECT_TRUE(AllClose(y, (*ref)[0], kRtol, kAtol)) << "round " << round;
+  }
+}
+
+TEST(OneDnnPlanning, MatMulConstBPrepackedAcrossBatchSizes) {
+  std::mt19937 rng(29);
+  Node n = MakeNode("MatMul", 2);
+  Tensor b = RandomF32({37, 19}, rng);
+  KernelInfo info{n, 17, {TensorType::Of(DType::kF32, {-1, 37}), TensorType::Of(DType::kF32, {37, 19})},
+                  {nullptr, &b}, {TensorType::Of(DType::kF32, {-1, 19})}, 2};
+  auto ck = CreateKernel(info, false);
+  ASSERT_TRUE(ck.ok()) << ck.status().ToString();
+  ThreadPool pool(2);
+  for (int64_t m : {1, 64, 5, 64}) {
+    Tensor a = RandomF32({m, 37}, rng);
+    Tensor y = AllocateOutput(TensorType::Of(DType::kF32, {m, 19}), true).value();
+    KernelContext ctx;
+    ctx.inputs = {&a, &b};
+    ctx.outputs = {&y};
+    ctx.pool = &pool;
+    ASSERT_TRUE(ck->kernel->Run(ctx).ok());
+    auto ref = RunRef(n, {a, b});
+    ASSERT_TRUE(ref.ok());
+    EXPECT_TRUE(AllClose(y, (*ref)[0], kRtol, kAtol)) << "m=" << m;
+  }
+}
+
+TEST(OneDnnPlanning, DeclinesNonF32AndIndicesOutput) {
+  // f64 Conv and MaxPool with Indices must land on the reference kernels.
+  std::mt19937 rng(31);
+  std::string_view name;
+  RunNodeOptions o;
+  o.kernel_name_out = &name;
+  Node c = MakeNode("Conv", 2);
+  auto r = RunNode(c, {Tensor::FromVector<double>({1, 1, 3, 3}, std::vector<double>(9, 1.0)),
+                       Tensor::FromVector<double>({1, 1, 2, 2}, std::vector<double>(4, 1.0))}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(name, "any_conv__ref");
+  EXPECT_THAT(Floats((*r)[0]), ::testing::ElementsAre(4, 4, 4, 4));
+  Node m = MakeNode("MaxPool", 1, 2);
+  m.SetInts("kernel_shape", {2, 2});
+  auto rm = RunNode(m, {RandomF32({1, 1, 4, 4}, rng)}, o);
+  ASSERT_TRUE(rm.ok());
+  EXPECT_EQ(name, "any_maxpool__ref");
 }
 
 }  // namespace

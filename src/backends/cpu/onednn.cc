@@ -19,12 +19,10 @@ void SetThreads(int n) {
   // libgomp is already loaded by libdnnl; resolve omp_set_num_threads at run time so greenai
   // need not compile with -fopenmp. Absent symbol (non-OpenMP oneDNN): nothing to do.
   using Fn = void (*)(int);
+  // Not cached per thread: other code on this thread may change the OpenMP ICV in between,
+  // and the call only stores an integer.
   static Fn fn = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
-  thread_local int last = -1;
-  if (fn && n > 0 && n != last) {
-    fn(n);
-    last = n;
-  }
+  if (fn && n > 0) fn(n);
 }
 
 dnnl::memory::dims Strides(const Shape& s) {
