@@ -1,4 +1,5 @@
-// Op family: misc (Einsum, LRN, MeanVarianceNormalization, RNN/GRU/LSTM, losses, Det).
+// Op family: misc (Einsum, LRN, MeanVarianceNormalization, RNN/GRU/LSTM, losses, Det,
+// NonMaxSuppression, window functions, RoiAlign).
 // Each group lives in its own misc_*.cc; this file only collects them.
 // See ops/op_table.h for the contract each OpDef follows.
 #include "ops/misc_internal.h"
@@ -12,6 +13,7 @@ void AddMiscOps(std::vector<OpDef>& ops) {
   misc::AddRnnOps(ops);
   misc::AddLossOps(ops);
   misc::AddLinalgOps(ops);
+  misc::AddSignalOps(ops);
 }
 
 }  // namespace greenai

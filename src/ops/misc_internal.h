@@ -12,6 +12,7 @@ void AddEinsumOp(std::vector<OpDef>& ops);
 void AddNormOps(std::vector<OpDef>& ops);  // LRN, MeanVarianceNormalization
 void AddRnnOps(std::vector<OpDef>& ops);   // RNN, GRU, LSTM
 void AddLossOps(std::vector<OpDef>& ops);  // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
+void AddSignalOps(std::vector<OpDef>& ops);  // Hann/Hamming/BlackmanWindow, RoiAlign
 void AddLinalgOps(std::vector<OpDef>& ops);  // Det, NonMaxSuppression
 
 }  // namespace greenai::misc

@@ -11,6 +11,7 @@ void AddRefMiscKernels(std::vector<KernelDef>& defs) {
   misck::AddRnnKernels(defs);
   misck::AddLossKernels(defs);
   misck::AddLinalgKernels(defs);
+  misck::AddSignalKernels(defs);
 }
 
 }  // namespace greenai

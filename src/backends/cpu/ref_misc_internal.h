@@ -11,6 +11,7 @@ void AddEinsumKernels(std::vector<KernelDef>& defs);
 void AddNormKernels(std::vector<KernelDef>& defs);
 void AddRnnKernels(std::vector<KernelDef>& defs);
 void AddLossKernels(std::vector<KernelDef>& defs);
+void AddSignalKernels(std::vector<KernelDef>& defs);
 void AddLinalgKernels(std::vector<KernelDef>& defs);
 
 }  // namespace greenai::misck
