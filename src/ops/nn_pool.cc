@@ -2,6 +2,7 @@
 // See ops/op_table.h for the contract each OpDef follows.
 #include "ops/nn_util.h"
 #include "ops/op_table.h"
+#include "ops/shape_util.h"
 
 namespace greenai::nn {
 namespace {
@@ -61,6 +62,38 @@ Status InferGlobalPool(const InferContext& ctx, std::vector<TensorType>* outs) {
   return Status::Ok();
 }
 
+// MaxUnpool: output spatial dim = (in-1)*stride + kernel - pads, unless output_shape is given.
+Status InferMaxUnpool(const InferContext& ctx, std::vector<TensorType>* outs) {
+  const Node& n = ctx.node;
+  GREENAI_RETURN_IF_ERROR(CheckPoolInput(ctx, false));
+  if (ctx.inputs[1].dtype != DType::kI64)
+    return InvalidArgument("{}: input I has dtype {} (expects int64)", n.Describe(), DTypeName(ctx.inputs[1].dtype));
+  const TensorType& x = ctx.inputs[0];
+  (*outs)[0].dtype = x.dtype;
+  if (ctx.Has(2)) {
+    const Tensor* v = ctx.Value(2);
+    if (!v) return Status::Ok();
+    Shape s = TensorToInts(*v);
+    if (x.has_shape && static_cast<int>(s.size()) != x.rank())
+      return InvalidArgument("{}: output_shape has {} values but X has rank {}", n.Describe(), s.size(), x.rank());
+    for (int64_t d : s)
+      if (d < 0) return InvalidArgument("{}: output_shape {} has a negative dim", n.Describe(), ShapeToString(s));
+    (*outs)[0] = TensorType::Of(x.dtype, s);
+    return Status::Ok();
+  }
+  if (!x.has_shape) return Status::Ok();
+  GREENAI_ASSIGN_OR_RETURN(auto a, WindowAttrs::Parse(n, x.rank() - 2, {}, false));
+  Shape out{x.dims[0], x.dims[1]};
+  for (size_t i = 0; i < static_cast<size_t>(a.nsp); ++i) {
+    int64_t in = x.dims[i + 2];
+    out.push_back(in < 0 ? -1 : (in - 1) * a.strides[i] + a.kernel[i] - a.pads_begin[i] - a.pads_end[i]);
+    if (in >= 0 && out.back() < 1)
+      return InvalidArgument("{}: output spatial dim {} would be {} (must be >= 1)", n.Describe(), i, out.back());
+  }
+  (*outs)[0] = TensorType::Of(x.dtype, out);
+  return Status::Ok();
+}
+
 OpCost CostWindowPool(const InferContext& ctx, const std::vector<TensorType>& outs) {
   OpCost c;
   c.bytes_read = InputBytes(ctx);
@@ -86,6 +119,7 @@ void AddPoolOps(std::vector<OpDef>& ops) {
   ops.push_back({"MaxPool", "", 1, 1, 1, 1, 2, InferMaxPool, CostWindowPool});
   ops.push_back({"AveragePool", "", 1, 1, 1, 1, 1, InferAveragePool, CostWindowPool});
   ops.push_back({"LpPool", "", 1, 1, 1, 1, 1, InferLpPool, CostWindowPool});
+  ops.push_back({"MaxUnpool", "", 9, 2, 3, 1, 1, InferMaxUnpool, nullptr});
   ops.push_back({"GlobalAveragePool", "", 1, 1, 1, 1, 1, InferGlobalPool, CostGlobalPool});
   ops.push_back({"GlobalMaxPool", "", 1, 1, 1, 1, 1, InferGlobalPool, CostGlobalPool});
   ops.push_back({"GlobalLpPool", "", 1, 1, 1, 1, 1, InferGlobalPool, CostGlobalPool});

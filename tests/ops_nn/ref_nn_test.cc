@@ -303,3 +303,30 @@ TEST(NnInfer, PoolShapesSameLowerAndUnknownDims) {
 
 }  // namespace
 }  // namespace greenai
+
+namespace greenai {
+namespace {
+
+using namespace nntest;
+
+TEST(MaxUnpoolRef, ScattersToIndicesAndInfersShape) {
+  // Pooled 2x2 values with flat indices into a 4x4 slice; default output is (2-1)*2+2 = 4.
+  Node n = MakeNode("MaxUnpool", 2);
+  n.SetInts("kernel_shape", {2, 2});
+  n.SetInts("strides", {2, 2});
+  auto r = RunRef(n, {Tensor::FromVector<float>({1, 1, 2, 2}, {5, 6, 7, 8}),
+                      Tensor::FromVector<int64_t>({1, 1, 2, 2}, {0, 3, 9, 15})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].shape(), (Shape{1, 1, 4, 4}));
+  std::vector<float> want(16, 0.f);
+  want[0] = 5;
+  want[3] = 6;
+  want[9] = 7;
+  want[15] = 8;
+  EXPECT_EQ(Floats((*r)[0]), want);
+  auto bad = RunRef(n, {Tensor::FromVector<float>({1, 1, 1, 1}, {1}), Tensor::FromVector<int64_t>({1, 1, 1, 1}, {99})});
+  EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace greenai

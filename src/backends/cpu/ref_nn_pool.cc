@@ -181,12 +181,38 @@ Result<std::unique_ptr<Kernel>> CreateGlobalPoolRef(const KernelInfo& info) {
   });
 }
 
+// MaxUnpool: zero-filled output, X scattered to the flat positions in I (as MaxPool wrote them).
+template <typename T>
+Status MaxUnpoolRef(const Tensor& X, const Tensor& I, Tensor& Y, const std::string& who) {
+  T* y = Y.data<T>();
+  for (int64_t i = 0; i < Y.numel(); ++i) y[i] = T(0.0f);
+  const int64_t* ind = I.data<int64_t>();
+  if (I.numel() != X.numel())
+    return InvalidArgument("{}: I has {} elements but X has {} (expects equal)", who, I.numel(), X.numel());
+  for (int64_t i = 0; i < X.numel(); ++i) {
+    if (ind[i] < 0 || ind[i] >= Y.numel())
+      return InvalidArgument("{}: index I[{}]={} is outside the output of {} elements", who, i, ind[i], Y.numel());
+    y[ind[i]] = X.data<T>()[i];
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Kernel>> CreateMaxUnpoolRef(const KernelInfo& info) {
+  std::string who = info.node.Describe();
+  return MakeLambdaKernel([who](KernelContext& ctx) -> Status {
+    Status st = Unimplemented("{}: dtype {} not supported", who, DTypeName(ctx.inputs[0]->dtype()));
+    GREENAI_NN_DISPATCH_FLOAT(ctx.inputs[0]->dtype(), T, st = MaxUnpoolRef<T>(*ctx.inputs[0], *ctx.inputs[1], *ctx.outputs[0], who));
+    return st;
+  });
+}
+
 }  // namespace
 
 void AddPoolKernels(std::vector<KernelDef>& defs) {
   defs.push_back({"MaxPool", "", "any_maxpool__ref", 0, CreatePoolRef});
   defs.push_back({"AveragePool", "", "any_averagepool__ref", 0, CreatePoolRef});
   defs.push_back({"LpPool", "", "any_lppool__ref", 0, CreatePoolRef});
+  defs.push_back({"MaxUnpool", "", "any_maxunpool__ref", 0, CreateMaxUnpoolRef});
   defs.push_back({"GlobalAveragePool", "", "any_globalaveragepool__ref", 0, CreateGlobalPoolRef});
   defs.push_back({"GlobalMaxPool", "", "any_globalmaxpool__ref", 0, CreateGlobalPoolRef});
   defs.push_back({"GlobalLpPool", "", "any_globallppool__ref", 0, CreateGlobalPoolRef});
