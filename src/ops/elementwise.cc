@@ -101,6 +101,17 @@ Status InferNot(const InferContext& ctx, std::vector<TensorType>* outputs) {
 }
 
 Status InferPRelu(const InferContext& ctx, std::vector<TensorType>* outputs) {
+  // Before opset 7 a 1-D slope of size C applies along the channel axis 1 (legacy
+  // broadcasting); the kernel reshapes it, so only check the size here.
+  const TensorType& x = ctx.inputs[0];
+  const TensorType& s = ctx.inputs[1];
+  if (ctx.opset != 0 && ctx.opset < 7 && x.has_shape && x.rank() > 2 && s.has_shape && s.rank() == 1) {
+    if (s.dims[0] != 1 && x.dims[1] >= 0 && s.dims[0] >= 0 && s.dims[0] != x.dims[1])
+      return InvalidArgument("{}: slope has {} elements but X has {} channels (opset < 7 per-channel slope)",
+                             ctx.node.Describe(), s.dims[0], x.dims[1]);
+    (*outputs)[0] = x;
+    return Status::Ok();
+  }
   // Slope broadcasts unidirectionally to X; the output has X's shape.
   std::vector<TensorType> tmp(1);
   GREENAI_RETURN_IF_ERROR(InferBroadcast(ctx, &tmp));

@@ -251,8 +251,17 @@ Result<std::unique_ptr<Kernel>> CreateBinary(const KernelInfo& info) {
   if (op == B::kMod && !fmod && IsFloatDType(InputDType(info, 0)))
     return InvalidArgument("{}: fmod must be 1 for float inputs", info.node.Describe());
   std::string who = info.node.Describe();
-  return MakeLambdaKernel([op, fmod, left, who](KernelContext& ctx) -> Status {
-    return RunBinary(op, fmod, left, *ctx.inputs[0], *ctx.inputs[1], *ctx.outputs[0], who);
+  const bool legacy_prelu = op == B::kPRelu && info.opset != 0 && info.opset < 7;
+  return MakeLambdaKernel([op, fmod, left, who, legacy_prelu](KernelContext& ctx) -> Status {
+    const Tensor& x = *ctx.inputs[0];
+    Tensor slope = *ctx.inputs[1];
+    // Opset < 7 PRelu: a 1-D slope of size C is per channel (axis 1), not trailing-aligned.
+    if (legacy_prelu && x.rank() > 2 && slope.rank() == 1 && slope.numel() == x.dim(1) && slope.numel() > 1) {
+      Shape s(static_cast<size_t>(x.rank() - 1), 1);
+      s[0] = slope.numel();
+      slope = slope.Reshaped(s);
+    }
+    return RunBinary(op, fmod, left, x, slope, *ctx.outputs[0], who);
   });
 }
 
