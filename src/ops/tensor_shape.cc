@@ -199,7 +199,7 @@ Status InferRange(const InferContext& ctx, std::vector<TensorType>* out) {
   double cnt = std::ceil((l - s) / d);
   if (!(cnt <= static_cast<double>(kMaxTensorElements)))
     return InvalidArgument("{}: range of {} elements is too large", ctx.node.Describe(), cnt);
-  (*out)[0] = TensorType::Of(dt, {std::max<int64_t>(0, static_cast<int64_t>(cnt))});
+  (*out)[0] = TensorType::Of(dt, {cnt > 0 ? static_cast<int64_t>(cnt) : 0});
   return Status::Ok();
 }
 
@@ -222,6 +222,8 @@ Status InferExpand(const InferContext& ctx, std::vector<TensorType>* out) {
       (*out)[0] = UnknownDims(x.dtype, std::max<int64_t>(x.rank(), s.dims[0]));
     return Status::Ok();
   }
+  for (int64_t d : *shape)
+    if (d < 0) return InvalidArgument("{}: shape has a negative dim {}", ctx.node.Describe(), d);
   GREENAI_ASSIGN_OR_RETURN(auto o, BroadcastDims({x.dims, *shape}, ctx.node.Describe()));
   (*out)[0] = TensorType::Of(x.dtype, o);
   return Status::Ok();

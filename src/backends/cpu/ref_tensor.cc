@@ -49,10 +49,48 @@ void StridedCopy(DType dt, const void* src, int64_t offset, const std::vector<in
   int outer_r = r - inner_dims;
   int64_t inner = blocked ? d[static_cast<size_t>(r) - 1] * d[static_cast<size_t>(r) - 2] : d[static_cast<size_t>(r) - 1];
   int64_t rows = total / inner;
+  // Source offset of outer row `row` (all dims but the inner ones).
+  auto row_offset = [&](int64_t row) {
+    int64_t off = offset;
+    for (int k = outer_r - 1; k >= 0; --k) {
+      off += (row % d[static_cast<size_t>(k)]) * s[static_cast<size_t>(k)];
+      row /= d[static_cast<size_t>(k)];
+    }
+    return off;
+  };
   WithMoveType(dt, [&](auto tag) {
     using E = decltype(tag);
     const E* sp = static_cast<const E*>(src);
     E* dp = static_cast<E*>(dst);
+    if (blocked) {
+      // dst[a][b] = src[a + b * sb]: 16x16 tiles staged through a local buffer, so every
+      // source and destination cache line is touched once, even with power-of-two strides.
+      constexpr int64_t kT = 16;
+      int64_t A = d[static_cast<size_t>(r) - 2], B = d[static_cast<size_t>(r) - 1], sb = s[static_cast<size_t>(r) - 1];
+      int64_t strips = (A + kT - 1) / kT;
+      ParallelRows(pool, rows * strips, RowGrain(kT * B, dt), [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          int64_t row = t / strips, a0 = (t % strips) * kT, a1 = std::min(A, a0 + kT);
+          const E* sr = sp + row_offset(row);
+          E* o = dp + row * inner;
+          for (int64_t b0 = 0; b0 < B; b0 += kT) {
+            int64_t b1 = std::min(B, b0 + kT);
+            if constexpr (std::is_trivially_copyable_v<E>) {
+              E buf[kT][kT];
+              for (int64_t bb = b0; bb < b1; ++bb)
+                for (int64_t a = a0; a < a1; ++a) buf[bb - b0][a - a0] = sr[a + bb * sb];
+              for (int64_t a = a0; a < a1; ++a)
+                for (int64_t bb = b0; bb < b1; ++bb) o[a * B + bb] = buf[bb - b0][a - a0];
+            } else {
+              for (int64_t a = a0; a < a1; ++a)
+                for (int64_t bb = b0; bb < b1; ++bb) o[a * B + bb] = sr[a + bb * sb];
+            }
+          }
+        }
+      });
+      return;
+    }
+    int64_t n = d[static_cast<size_t>(r) - 1], st = s[static_cast<size_t>(r) - 1];
     ParallelRows(pool, rows, RowGrain(inner, dt), [&](int64_t b, int64_t e) {
       std::vector<int64_t> idx(static_cast<size_t>(outer_r), 0);
       int64_t rem = b, soff = offset;
@@ -63,20 +101,8 @@ void StridedCopy(DType dt, const void* src, int64_t offset, const std::vector<in
       }
       for (int64_t row = b; row < e; ++row) {
         E* o = dp + row * inner;
-        if (!blocked) {
-          int64_t n = d[static_cast<size_t>(r) - 1], st = s[static_cast<size_t>(r) - 1];
-          if (st == 1) std::copy(sp + soff, sp + soff + n, o);
-          else for (int64_t j = 0; j < n; ++j) o[j] = sp[soff + j * st];
-        } else {
-          int64_t A = d[static_cast<size_t>(r) - 2], B = d[static_cast<size_t>(r) - 1], sb = s[static_cast<size_t>(r) - 1];
-          constexpr int64_t kTile = 32;
-          for (int64_t a0 = 0; a0 < A; a0 += kTile)
-            for (int64_t b0 = 0; b0 < B; b0 += kTile) {
-              int64_t a1 = std::min(A, a0 + kTile), b1 = std::min(B, b0 + kTile);
-              for (int64_t a = a0; a < a1; ++a)
-                for (int64_t bb = b0; bb < b1; ++bb) o[a * B + bb] = sp[soff + a + bb * sb];
-            }
-        }
+        if (st == 1) std::copy(sp + soff, sp + soff + n, o);
+        else for (int64_t j = 0; j < n; ++j) o[j] = sp[soff + j * st];
         for (int k = outer_r - 1; k >= 0; --k) {
           auto u = static_cast<size_t>(k);
           soff += s[u];
@@ -93,7 +119,15 @@ namespace {
 
 template <typename F>
 Result<std::unique_ptr<Kernel>> Make(F f) {
-  return std::unique_ptr<Kernel>(MakeLambdaKernel(std::move(f)));
+  // Kernels built here write into planned outputs; refuse (rather than write through a null
+  // buffer) if the runtime could not size one.
+  auto checked = [f = std::move(f)](KernelContext& ctx) mutable -> Status {
+    for (size_t i = 0; i < ctx.outputs.size(); ++i)
+      if (ctx.outputs[i] && !ctx.outputs[i]->defined())
+        return Internal("tensor kernel: output {} was not allocated (its shape is unknown)", i);
+    return f(ctx);
+  };
+  return std::unique_ptr<Kernel>(MakeLambdaKernel(std::move(checked)));
 }
 
 template <typename T>
@@ -323,10 +357,16 @@ Result<std::unique_ptr<Kernel>> TriluFactory(const KernelInfo& info) {
   bool upper = info.node.GetInt("upper", 1) != 0;
   if (info.input_types[0].dtype == DType::kString)
     return Unimplemented("{}: Trilu of strings is not supported", info.node.Describe());
-  return Make([upper](KernelContext& ctx) -> Status {
+  std::string who = info.node.Describe();
+  return Make([upper, who](KernelContext& ctx) -> Status {
     const Tensor& x = *ctx.inputs[0];
     Tensor& y = *ctx.outputs[0];
-    int64_t k = ctx.inputs.size() > 1 && ctx.inputs[1] ? TensorToInts(*ctx.inputs[1]).at(0) : 0;
+    int64_t k = 0;
+    if (ctx.inputs.size() > 1 && ctx.inputs[1]) {
+      if (ctx.inputs[1]->numel() != 1)
+        return InvalidArgument("{}: k has {} elements (expects a scalar)", who, ctx.inputs[1]->numel());
+      k = TensorToInts(*ctx.inputs[1])[0];
+    }
     CopyTensor(x, y, ctx.pool);
     int64_t N = x.dim(-2), M = x.dim(-1);
     if (N * M == 0) return Status::Ok();

@@ -1,6 +1,7 @@
 // Reference kernels for tensor ops that select or place elements by position (Concat,
 // Split, Slice, Gather*, Scatter*, OneHot, NonZero, Unique, Compress, ReverseSequence).
 // See backends/cpu/kernel.h for the kernel contract.
+#include <cmath>
 #include <numeric>
 #include <type_traits>
 
@@ -15,6 +16,17 @@ namespace {
 template <typename F>
 Result<std::unique_ptr<Kernel>> Make(F f) {
   return std::unique_ptr<Kernel>(MakeLambdaKernel(std::move(f)));
+}
+// Same, for kernels whose outputs must all be planned (everything but NonZero, Unique, Compress).
+template <typename F>
+Result<std::unique_ptr<Kernel>> MakePlanned(F f) {
+  auto checked = [f = std::move(f)](KernelContext& ctx) mutable -> Status {
+    for (size_t i = 0; i < ctx.outputs.size(); ++i)
+      if (ctx.outputs[i] && !ctx.outputs[i]->defined())
+        return Internal("tensor kernel: output {} was not allocated (its shape is unknown)", i);
+    return f(ctx);
+  };
+  return std::unique_ptr<Kernel>(MakeLambdaKernel(std::move(checked)));
 }
 
 int64_t Prod(const Shape& s, size_t b, size_t e) {
@@ -55,7 +67,7 @@ Status AssignOutput(Tensor* out, DType dt, const Shape& shape, const std::string
 
 Result<std::unique_ptr<Kernel>> ConcatFactory(const KernelInfo& info) {
   int64_t axis_attr = info.node.GetInt("axis", 0);
-  return Make([axis_attr](KernelContext& ctx) -> Status {
+  return MakePlanned([axis_attr](KernelContext& ctx) -> Status {
     Tensor& y = *ctx.outputs[0];
     int64_t axis = axis_attr < 0 ? axis_attr + y.rank() : axis_attr;
     int64_t outer = Prod(y.shape(), 0, static_cast<size_t>(axis));
@@ -75,7 +87,7 @@ Result<std::unique_ptr<Kernel>> ConcatFactory(const KernelInfo& info) {
 Result<std::unique_ptr<Kernel>> SplitFactory(const KernelInfo& info) {
   Node node = info.node;
   bool attr_split = info.opset != 0 && info.opset < 13;
-  return Make([node, attr_split](KernelContext& ctx) -> Status {
+  return MakePlanned([node, attr_split](KernelContext& ctx) -> Status {
     const Tensor& x = *ctx.inputs[0];
     GREENAI_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node.GetInt("axis", 0), x.rank(), node.Describe()));
     std::vector<int64_t> split = attr_split ? node.GetInts("split")
@@ -102,7 +114,7 @@ Result<std::unique_ptr<Kernel>> SplitFactory(const KernelInfo& info) {
 Result<std::unique_ptr<Kernel>> SliceFactory(const KernelInfo& info) {
   Node node = info.node;
   bool attrs = info.opset != 0 && info.opset < 10;
-  return Make([node, attrs](KernelContext& ctx) -> Status {
+  return MakePlanned([node, attrs](KernelContext& ctx) -> Status {
     const Tensor& x = *ctx.inputs[0];
     std::vector<int64_t> starts, ends;
     std::optional<std::vector<int64_t>> axes, steps;
@@ -133,7 +145,7 @@ Result<std::unique_ptr<Kernel>> SliceFactory(const KernelInfo& info) {
 Result<std::unique_ptr<Kernel>> GatherFactory(const KernelInfo& info) {
   int64_t axis_attr = info.node.GetInt("axis", 0);
   std::string who = info.node.Describe();
-  return Make([=](KernelContext& ctx) -> Status {
+  return MakePlanned([=](KernelContext& ctx) -> Status {
     const Tensor& x = *ctx.inputs[0];
     int64_t axis = axis_attr < 0 ? axis_attr + x.rank() : axis_attr;
     int64_t dim = x.dim(static_cast<int>(axis));
@@ -155,7 +167,7 @@ Result<std::unique_ptr<Kernel>> GatherFactory(const KernelInfo& info) {
 Result<std::unique_ptr<Kernel>> GatherElementsFactory(const KernelInfo& info) {
   int64_t axis_attr = info.node.GetInt("axis", 0);
   std::string who = info.node.Describe();
-  return Make([=](KernelContext& ctx) -> Status {
+  return MakePlanned([=](KernelContext& ctx) -> Status {
     const Tensor& x = *ctx.inputs[0];
     const Tensor& it = *ctx.inputs[1];
     int64_t axis = axis_attr < 0 ? axis_attr + x.rank() : axis_attr;
@@ -209,7 +221,7 @@ Result<std::vector<int64_t>> NdOffsets(const Tensor& data, const Tensor& indices
 Result<std::unique_ptr<Kernel>> GatherNDFactory(const KernelInfo& info) {
   int64_t b = info.node.GetInt("batch_dims", 0);
   std::string who = info.node.Describe();
-  return Make([=](KernelContext& ctx) -> Status {
+  return MakePlanned([=](KernelContext& ctx) -> Status {
     const Tensor& x = *ctx.inputs[0];
     int64_t slice = 0;
     GREENAI_ASSIGN_OR_RETURN(auto offs, NdOffsets(x, *ctx.inputs[1], b, who, &slice));
@@ -267,7 +279,7 @@ Result<std::unique_ptr<Kernel>> ScatterElementsFactory(const KernelInfo& info) {
   int64_t axis_attr = info.node.GetInt("axis", 0);
   std::string who = info.node.Describe();
   GREENAI_ASSIGN_OR_RETURN(Red red, ParseRed(info.node, info.input_types[0].dtype));
-  return Make([=](KernelContext& ctx) -> Status {
+  return MakePlanned([=](KernelContext& ctx) -> Status {
     const Tensor& x = *ctx.inputs[0];
     const Tensor& it = *ctx.inputs[1];
     const Tensor& up = *ctx.inputs[2];
@@ -302,7 +314,7 @@ Result<std::unique_ptr<Kernel>> ScatterElementsFactory(const KernelInfo& info) {
 Result<std::unique_ptr<Kernel>> ScatterNDFactory(const KernelInfo& info) {
   std::string who = info.node.Describe();
   GREENAI_ASSIGN_OR_RETURN(Red red, ParseRed(info.node, info.input_types[0].dtype));
-  return Make([=](KernelContext& ctx) -> Status {
+  return MakePlanned([=](KernelContext& ctx) -> Status {
     const Tensor& x = *ctx.inputs[0];
     const Tensor& it = *ctx.inputs[1];
     const Tensor& up = *ctx.inputs[2];
@@ -325,7 +337,7 @@ Result<std::unique_ptr<Kernel>> ScatterNDFactory(const KernelInfo& info) {
 
 Result<std::unique_ptr<Kernel>> OneHotFactory(const KernelInfo& info) {
   int64_t axis_attr = info.node.GetInt("axis", -1);
-  return Make([axis_attr](KernelContext& ctx) -> Status {
+  return MakePlanned([axis_attr](KernelContext& ctx) -> Status {
     const Tensor& ind = *ctx.inputs[0];
     const Tensor& vals = *ctx.inputs[2];
     Tensor& y = *ctx.outputs[0];
@@ -336,9 +348,10 @@ Result<std::unique_ptr<Kernel>> OneHotFactory(const KernelInfo& info) {
     for (int64_t i = 0; i < y.numel(); ++i) CopyElems(y.dtype(), y.raw(), i, vals.raw(), 0, 1);
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < inner; ++i) {
-        auto v = static_cast<int64_t>(ind.GetAsDouble(o * inner + i));
+        double dv = ind.GetAsDouble(o * inner + i);
+        if (!(dv >= static_cast<double>(-depth) && dv < static_cast<double>(depth))) continue;
+        auto v = static_cast<int64_t>(dv);
         if (v < 0) v += depth;
-        if (v < 0 || v >= depth) continue;
         CopyElems(y.dtype(), y.raw(), (o * depth + v) * inner + i, vals.raw(), 1, 1);
       }
     return Status::Ok();
@@ -377,10 +390,16 @@ Result<std::unique_ptr<Kernel>> NonZeroFactory(const KernelInfo& info) {
   });
 }
 
+// A strict weak order even with NaN (NaNs sort last and compare equal to each other).
 template <typename T>
 bool LessElem(const T& a, const T& b) {
-  if constexpr (std::is_class_v<T> && !std::is_same_v<T, std::string>) return static_cast<float>(a) < static_cast<float>(b);
-  else return a < b;
+  if constexpr (std::is_class_v<T> && !std::is_same_v<T, std::string>) {
+    return LessElem(static_cast<float>(a), static_cast<float>(b));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return !std::isnan(a) && (std::isnan(b) || a < b);
+  } else {
+    return a < b;
+  }
 }
 
 Result<std::unique_ptr<Kernel>> UniqueFactory(const KernelInfo& info) {
@@ -483,7 +502,7 @@ Result<std::unique_ptr<Kernel>> CompressFactory(const KernelInfo& info) {
 Result<std::unique_ptr<Kernel>> ReverseSequenceFactory(const KernelInfo& info) {
   int64_t batch_axis = info.node.GetInt("batch_axis", 1);
   std::string who = info.node.Describe();
-  return Make([=](KernelContext& ctx) -> Status {
+  return MakePlanned([=](KernelContext& ctx) -> Status {
     const Tensor& x = *ctx.inputs[0];
     const Tensor& lens = *ctx.inputs[1];
     Tensor& y = *ctx.outputs[0];
