@@ -122,5 +122,47 @@ TEST(NonMaxSuppression, OnnxSuppressByIouExample) {
             (std::vector<int64_t>{0, 0, 3, 0, 0, 0, 0, 0, 5}));
 }
 
+TEST(Windows, PeriodicAndSymmetricValues) {
+  auto run = [](const std::string& op, int64_t size, int periodic) {
+    Node n = Make(op, 1);
+    n.SetInt("periodic", periodic);
+    auto r = RunNode(n, {Tensor::Scalar<int64_t>(size)});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Floats((*r)[0]) : std::vector<float>{};
+  };
+  auto near = [](const std::vector<float>& got, const std::vector<double>& want) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-6) << i;
+  };
+  near(run("HannWindow", 4, 1), {0, 0.5, 1, 0.5});
+  near(run("HannWindow", 5, 0), {0, 0.5, 1, 0.5, 0});
+  near(run("HammingWindow", 2, 0), {4.0 / 46, 4.0 / 46});
+  near(run("BlackmanWindow", 4, 1), {0, 0.34, 1, 0.34});
+}
+
+TEST(RoiAlign, BilinearSamplesInBothCoordinateModes) {
+  Node n = Make("RoiAlign", 3);
+  n.SetInt("sampling_ratio", 1);
+  n.SetString("coordinate_transformation_mode", "output_half_pixel");
+  auto x = Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4});
+  auto idx = Tensor::FromVector<int64_t>({1}, {0});
+  auto r = RunNode(n, {x, Tensor::FromVector<float>({1, 4}, {0, 0, 1, 1}), idx});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NEAR((*r)[0].data<float>()[0], 2.5, 1e-6);  // centre of the four pixels
+  n.SetString("coordinate_transformation_mode", "half_pixel");
+  r = RunNode(n, {x, Tensor::FromVector<float>({1, 4}, {0, 0, 1, 1}), idx});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NEAR((*r)[0].data<float>()[0], 1.0, 1e-6);  // shifted by half a pixel onto pixel (0, 0)
+  n.SetString("coordinate_transformation_mode", "output_half_pixel");
+  n.SetInt("output_height", 2);
+  n.SetInt("output_width", 2);
+  r = RunNode(n, {x, Tensor::FromVector<float>({1, 4}, {0, 0, 2, 2}), idx});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Floats((*r)[0]), (std::vector<float>{2.5f, 3.f, 3.5f, 4.f}));  // edge samples clamp to the border
+  auto bad = RunNode(n, {x, Tensor::FromVector<float>({1, 4}, {0, 0, 2, 2}), Tensor::FromVector<int64_t>({1}, {3})});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("RoiAlign 'm'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace greenai

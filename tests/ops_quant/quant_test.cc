@@ -2,6 +2,8 @@
 // ONNX's published examples, optimized-vs-reference sweeps and bad input.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <random>
 
 #include "backends/cpu/run_node.h"
@@ -249,6 +251,37 @@ TEST(QuantOps, CostReportsMacs) {
   EXPECT_EQ(c.flops, 2 * 8 * 3 * 5);
   EXPECT_EQ(c.bytes_read, 40 + 15);
   EXPECT_EQ(c.bytes_written, 8 * 3 * 4);
+}
+
+}  // namespace
+}  // namespace greenai
+
+namespace greenai {
+namespace {
+
+// Throughput of the int8 GEMM against the reference loop; prints figures, asserts only that
+// both agree. Run: test_ops_quant --gtest_also_run_disabled_tests --gtest_filter='*Perf*'
+TEST(Int8GemmPerf, DISABLED_ReportGops) {
+  std::mt19937 rng(5);
+  Node n = MakeNode("MatMulInteger", 4);
+  for (int64_t s : {64, 256, 512}) {
+    Tensor a = RandomInt8<uint8_t>({s, s}, rng);
+    Tensor b = RandomInt8<int8_t>({s, s}, rng);
+    std::vector<Tensor> in = {a, b, Tensor::Scalar<uint8_t>(128), Tensor::Scalar<int8_t>(3)};
+    double secs[2] = {0, 0};
+    std::vector<int32_t> res[2];
+    for (int ref = 0; ref < 2; ++ref) {
+      const int reps = ref ? 1 : 10;
+      auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < reps; ++i) res[ref] = Vals<int32_t>(MustRun(n, in, ref == 1)[0]);
+      secs[ref] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
+    }
+    ASSERT_EQ(res[0], res[1]);
+    const double ops = 2.0 * static_cast<double>(s * s * s);
+    std::printf("MatMulInteger %ldx%ldx%ld: gemm_i16 %.2f GOPS, ref %.2f GOPS, speedup %.1fx\n", static_cast<long>(s),
+                static_cast<long>(s), static_cast<long>(s), ops / secs[0] * 1e-9, ops / secs[1] * 1e-9,
+                secs[1] / secs[0]);
+  }
 }
 
 }  // namespace

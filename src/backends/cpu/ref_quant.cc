@@ -185,7 +185,9 @@ class IntMatMulKernel : public Kernel {
       ThreadPool* pool = ctx.pool ? ctx.pool : &ThreadPool::Default();
       constexpr int64_t kRowBlock = 32;
       const int64_t row_blocks = (M + kRowBlock - 1) / kRowBlock;
-      pool->ParallelFor(out_mats * row_blocks, 1, [&](int64_t lo, int64_t hi) {
+      // Small products run inline: waking workers costs more than the GEMM itself.
+      const bool small = out_mats * M * N * K < (int64_t{1} << 21);
+      auto body = [&](int64_t lo, int64_t hi) {
         for (int64_t t = lo; t < hi; ++t) {
           const int64_t bi = t / row_blocks, m0 = (t % row_blocks) * kRowBlock;
           const auto [ia, ib] = plan.batches[static_cast<size_t>(bi)];
@@ -193,7 +195,9 @@ class IntMatMulKernel : public Kernel {
           int8::GemmPacked(m0, std::min(M, m0 + kRowBlock), abytes + ia * M * K, as, K, zrow,
                            packed_[static_cast<size_t>(ib)], acc + bi * M * N, N);
         }
-      });
+      };
+      if (small) body(0, out_mats * row_blocks);
+      else pool->ParallelFor(out_mats * row_blocks, 1, body);
     } else {
       for (int64_t bi = 0; bi < out_mats; ++bi) {
         const auto [ia, ib] = plan.batches[static_cast<size_t>(bi)];
