@@ -330,3 +330,29 @@ TEST(MaxUnpoolRef, ScattersToIndicesAndInfersShape) {
 
 }  // namespace
 }  // namespace greenai
+
+namespace greenai {
+namespace {
+
+using namespace nntest;
+
+TEST(MaxUnpoolRef, LargerOutputShapeKeepsCoordinates) {
+  // ONNX operator example: indices 5, 7, 13, 15 address a 4x4 unpooled slice, i.e. (1,1),
+  // (1,3), (3,1), (3,3); with output_shape 5x5 the values stay at those coordinates.
+  Node n = MakeNode("MaxUnpool", 3);
+  n.SetInts("kernel_shape", {2, 2});
+  n.SetInts("strides", {2, 2});
+  auto r = RunRef(n, {Tensor::FromVector<float>({1, 1, 2, 2}, {5, 6, 7, 8}),
+                      Tensor::FromVector<int64_t>({1, 1, 2, 2}, {5, 7, 13, 15}),
+                      Tensor::FromVector<int64_t>({4}, {1, 1, 5, 5})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<float> want(25, 0.f);
+  want[1 * 5 + 1] = 5;
+  want[1 * 5 + 3] = 6;
+  want[3 * 5 + 1] = 7;
+  want[3 * 5 + 3] = 8;
+  EXPECT_EQ(Floats((*r)[0]), want);
+}
+
+}  // namespace
+}  // namespace greenai

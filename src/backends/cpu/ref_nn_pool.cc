@@ -181,27 +181,46 @@ Result<std::unique_ptr<Kernel>> CreateGlobalPoolRef(const KernelInfo& info) {
   });
 }
 
-// MaxUnpool: zero-filled output, X scattered to the flat positions in I (as MaxPool wrote them).
+// MaxUnpool: zero-filled output, X scattered to the positions in I. I holds flat indices into
+// the *default* unpooled shape ((in-1)*stride + kernel - pads); with a larger output_shape the
+// same (n, c, spatial) coordinates are kept (the ONNX reference pads at the end).
 template <typename T>
-Status MaxUnpoolRef(const Tensor& X, const Tensor& I, Tensor& Y, const std::string& who) {
+Status MaxUnpoolRef(const Tensor& X, const Tensor& I, Tensor& Y, const Shape& def, const std::string& who) {
   T* y = Y.data<T>();
-  for (int64_t i = 0; i < Y.numel(); ++i) y[i] = T(0.0f);
+  for (int64_t i = 0; i < Y.numel(); ++i) y[i] = St<T>(0.0f);
   const int64_t* ind = I.data<int64_t>();
   if (I.numel() != X.numel())
     return InvalidArgument("{}: I has {} elements but X has {} (expects equal)", who, I.numel(), X.numel());
+  const Shape& out = Y.shape();
+  const int64_t def_n = NumElements(def);
   for (int64_t i = 0; i < X.numel(); ++i) {
-    if (ind[i] < 0 || ind[i] >= Y.numel())
-      return InvalidArgument("{}: index I[{}]={} is outside the output of {} elements", who, i, ind[i], Y.numel());
-    y[ind[i]] = X.data<T>()[i];
+    if (ind[i] < 0 || ind[i] >= def_n)
+      return InvalidArgument("{}: index I[{}]={} is outside the unpooled shape {}", who, i, ind[i], ShapeToString(def));
+    int64_t rem = ind[i], off = 0, stride = 1;
+    for (size_t d = def.size(); d-- > 0;) {
+      int64_t c = rem % def[d];
+      rem /= def[d];
+      if (c >= out[d])
+        return InvalidArgument("{}: index I[{}]={} lands outside output_shape {}", who, i, ind[i], ShapeToString(out));
+      off += c * stride;
+      stride *= out[d];
+    }
+    y[off] = X.data<T>()[i];
   }
   return Status::Ok();
 }
 
 Result<std::unique_ptr<Kernel>> CreateMaxUnpoolRef(const KernelInfo& info) {
   std::string who = info.node.Describe();
-  return MakeLambdaKernel([who](KernelContext& ctx) -> Status {
-    Status st = Unimplemented("{}: dtype {} not supported", who, DTypeName(ctx.inputs[0]->dtype()));
-    GREENAI_NN_DISPATCH_FLOAT(ctx.inputs[0]->dtype(), T, st = MaxUnpoolRef<T>(*ctx.inputs[0], *ctx.inputs[1], *ctx.outputs[0], who));
+  Node node = info.node;
+  return MakeLambdaKernel([who, node](KernelContext& ctx) -> Status {
+    const Tensor& x = *ctx.inputs[0];
+    GREENAI_ASSIGN_OR_RETURN(auto a, nn::WindowAttrs::Parse(node, x.rank() - 2, {}, false));
+    Shape def{x.dim(0), x.dim(1)};
+    for (size_t i = 0; i < static_cast<size_t>(a.nsp); ++i)
+      def.push_back(std::max<int64_t>(1, (x.shape()[i + 2] - 1) * a.strides[i] + a.kernel[i] - a.pads_begin[i] - a.pads_end[i]));
+    Status st = Unimplemented("{}: dtype {} not supported", who, DTypeName(x.dtype()));
+    GREENAI_NN_DISPATCH_FLOAT(x.dtype(), T, st = MaxUnpoolRef<T>(x, *ctx.inputs[1], *ctx.outputs[0], def, who));
     return st;
   });
 }
