@@ -437,3 +437,54 @@ TEST(Cost, DataMovementHasNoFlops) {
 
 }  // namespace
 }  // namespace greenai::testing
+
+namespace greenai::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(GatherElements, NegativeIndicesAndShapeCheck) {
+  // ONNX doc: data [[1,2,3],[4,5,6],[7,8,9]], indices [[-1,-2,0],[-2,0,0]] axis 0 -> [[7,5,3],[4,2,3]].
+  Node n = MakeNode("GatherElements", 2, 1, "ge");
+  auto r = RunOp(n, {F32({3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}), I64({2, 3}, {-1, -2, 0, -2, 0, 0})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(7, 5, 3, 4, 2, 3));
+  auto bad = RunOp(n, {F32({2, 1}, {1, 2}), I64({2, 2}, {0, 0, 0, 0})});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("GatherElements 'ge'"));
+}
+
+TEST(Pad, AttributesBeforeOpset11) {
+  Node n = MakeNode("Pad", 1);
+  n.SetInts("pads", {1, 0});
+  n.SetFloat("value", 5);
+  auto r = RunOp(n, {F32({2}, {1, 2})}, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(5, 1, 2));
+}
+
+TEST(Hostile, HugeOutputsFailCleanly) {
+  auto t = RunOp(MakeNode("Tile", 2, 1, "big"), {F32({2}, {1, 2}), I64({1}, {int64_t{1} << 40})});
+  ASSERT_FALSE(t.ok());
+  auto e = RunOp(MakeNode("Expand", 2, 1, "ex"), {F32({1}, {1}), I64({2}, {-1, 3})});
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.status().message(), HasSubstr("Expand 'ex'"));
+  auto rg = RunOp(MakeNode("Range", 3), {Tensor::Scalar<float>(0), Tensor::Scalar<float>(1e30f), Tensor::Scalar<float>(1e-30f)});
+  ASSERT_FALSE(rg.ok());
+  auto oh = RunOp(MakeNode("OneHot", 3), {F32({2}, {1e30f, -1e30f}), Tensor::Scalar<float>(3), F32({2}, {0, 1})});
+  ASSERT_TRUE(oh.ok());  // out-of-range indices give all-off rows
+  EXPECT_THAT(Vec<float>((*oh)[0]), ElementsAre(0, 0, 0, 0, 0, 0));
+}
+
+TEST(Resize, Opset10UsesAsymmetricCoordinates) {
+  Node n = MakeNode("Resize", 2);
+  n.SetString("mode", "linear");
+  // Resize-10: x_ori = o / 2 = 0, 0.5, 1, 1.5 (as asymmetric).
+  auto r = RunOp(n, {F32({2}, {1, 2}), F32({1}, {2})}, 10);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(Vec<float>((*r)[0]), ElementsAre(1, 1.5f, 2, 2));
+}
+
+}  // namespace
+}  // namespace greenai::testing

@@ -171,6 +171,9 @@ Result<std::unique_ptr<Kernel>> GatherElementsFactory(const KernelInfo& info) {
     const Tensor& x = *ctx.inputs[0];
     const Tensor& it = *ctx.inputs[1];
     int64_t axis = axis_attr < 0 ? axis_attr + x.rank() : axis_attr;
+    for (int k = 0; k < x.rank(); ++k)
+      if (k != axis && it.dim(k) > x.dim(k))
+        return InvalidArgument("{}: indices dim {} is {} but data has only {}", who, k, it.dim(k), x.dim(k));
     GREENAI_ASSIGN_OR_RETURN(auto idx, ReadIndices(it, x.dim(static_cast<int>(axis)), who, "indices"));
     auto xs = RowMajorStrides(x.shape());
     Tensor& y = *ctx.outputs[0];
