@@ -13,6 +13,7 @@ void AddNormOps(std::vector<OpDef>& ops);  // LRN, MeanVarianceNormalization
 void AddRnnOps(std::vector<OpDef>& ops);   // RNN, GRU, LSTM
 void AddLossOps(std::vector<OpDef>& ops);  // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
 void AddSignalOps(std::vector<OpDef>& ops);  // Hann/Hamming/BlackmanWindow, RoiAlign
+void AddGridOps(std::vector<OpDef>& ops);  // GridSample
 void AddLinalgOps(std::vector<OpDef>& ops);  // Det, NonMaxSuppression
 
 }  // namespace greenai::misc

@@ -164,5 +164,22 @@ TEST(RoiAlign, BilinearSamplesInBothCoordinateModes) {
   EXPECT_NE(bad.status().message().find("RoiAlign 'm'"), std::string::npos);
 }
 
+TEST(GridSample, IdentityGridMidpointsAndPadding) {
+  auto x = Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4});
+  Node n = Make("GridSample", 2);
+  n.SetInt("align_corners", 1);
+  // (x, y) pairs: the four corners (identity), the centre, and a point far right of the image.
+  auto grid = Tensor::FromVector<float>({1, 1, 6, 2}, {-1, -1, 1, -1, -1, 1, 1, 1, 0, 0, 3, -1});
+  auto r = RunNode(n, {x, grid});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto y = Floats((*r)[0]);
+  EXPECT_EQ(std::vector<float>(y.begin(), y.begin() + 5), (std::vector<float>{1, 2, 3, 4, 2.5f}));
+  EXPECT_EQ(y[5], 0.f);  // zeros padding: x = 2 lies a full pixel outside
+  n.SetString("padding_mode", "border");
+  r = RunNode(n, {x, grid});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].data<float>()[5], 2.f);  // clamped to the right edge of row 0
+}
+
 }  // namespace
 }  // namespace greenai

@@ -12,6 +12,7 @@ void AddRefMiscKernels(std::vector<KernelDef>& defs) {
   misck::AddLossKernels(defs);
   misck::AddLinalgKernels(defs);
   misck::AddSignalKernels(defs);
+  misck::AddGridKernels(defs);
 }
 
 }  // namespace greenai

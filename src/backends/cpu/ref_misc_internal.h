@@ -12,6 +12,7 @@ void AddNormKernels(std::vector<KernelDef>& defs);
 void AddRnnKernels(std::vector<KernelDef>& defs);
 void AddLossKernels(std::vector<KernelDef>& defs);
 void AddSignalKernels(std::vector<KernelDef>& defs);
+void AddGridKernels(std::vector<KernelDef>& defs);
 void AddLinalgKernels(std::vector<KernelDef>& defs);
 
 }  // namespace greenai::misck
