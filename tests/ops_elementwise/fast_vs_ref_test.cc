@@ -3,7 +3,9 @@
 // grain. Outputs are NaN-prefilled by RunNode, so skipped elements fail the comparison.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "backends/cpu/fast_elementwise_simd.h"
@@ -215,6 +217,53 @@ TEST(FastSimd, ExpWithinTwoUlpOfLibm) {
   EXPECT_LE(worst, 2);
 }
 #endif
+
+}  // namespace
+}  // namespace greenai
+
+namespace greenai {
+namespace {
+
+// Throughput of fast vs reference on 2^20 floats (also checked for agreement). Prints one
+// line per op; run with --gtest_filter=FastTiming.* to reproduce the report's figures.
+// No timing assertion: the machine is shared, so speed is reported, not gated.
+TEST(FastTiming, ReportsSpeedupOverReference) {
+  using Clock = std::chrono::steady_clock;
+  const int64_t n = 1 << 20;
+  struct Case {
+    const char* op;
+    std::vector<Tensor> in;
+    int64_t opset;
+  };
+  auto x = RandomF32({1024, 1024}, 42);
+  auto bias = RandomF32({1024}, 43);
+  std::vector<Case> cases = {{"Relu", {x}, 17},         {"Gelu", {x}, 20},
+                             {"Sigmoid", {x}, 17},      {"Tanh", {x}, 17},
+                             {"Add", {x, bias}, 17},    {"ReduceSum", {x, Tensor::FromVector<int64_t>({1}, {-1})}, 18},
+                             {"ReduceMean", {x, Tensor::FromVector<int64_t>({1}, {0})}, 18},
+                             {"Softmax", {x}, 13}};
+  for (auto& c : cases) {
+    Node node = MakeNode(c.op, static_cast<int>(c.in.size()));
+    auto time_it = [&](bool fast) {
+      double best = 1e30;
+      for (int rep = 0; rep < 5; ++rep) {
+        auto t0 = Clock::now();
+        auto r = fast ? RunFast(node, c.in, c.opset) : RunOp(node, c.in, c.opset, true);
+        double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        EXPECT_TRUE(r.ok()) << c.op;
+        best = std::min(best, s);
+      }
+      return best;
+    };
+    double tr = time_it(false), tf = time_it(true);
+    std::printf("%-10s n=%lld ref %.2f ms  fast %.2f ms  speedup %.1fx  (%d threads)\n", c.op,
+                static_cast<long long>(n), tr * 1e3, tf * 1e3, tr / tf, Pool().num_threads());
+    // A float sum of 1024 terms |x| <= 5 may differ from the double reference by up to
+    // about n * ulp(1) * max|x| = 1024 * 1.2e-7 * 5 = 6e-4 when the result cancels to ~0.
+    const double atol = std::string(c.op) == "ReduceSum" ? 6e-4 : 1e-5;
+    ExpectFastMatchesRef(node, c.in, c.opset, atol, 1e-5, std::string(c.op) + " 1M");
+  }
+}
 
 }  // namespace
 }  // namespace greenai
