@@ -1,4 +1,4 @@
-// HannWindow, HammingWindow, BlackmanWindow (opset 17) and RoiAlign OpDefs.
+// HannWindow, HammingWindow, BlackmanWindow, DFT (opset 17) and RoiAlign OpDefs.
 #include "ops/misc_internal.h"
 
 namespace greenai::misc {
@@ -59,12 +59,57 @@ OpCost RoiAlignCost(const InferContext& ctx, const std::vector<TensorType>& outs
   return c;
 }
 
+Status InferDft(const InferContext& ctx, std::vector<TensorType>* out) {
+  const auto& x = ctx.inputs[0];
+  const Node& n = ctx.node;
+  if (x.dtype != DType::kF32 && x.dtype != DType::kF64)
+    return InvalidArgument("{}: input has dtype {}, expects float32 or float64", n.Describe(), DTypeName(x.dtype));
+  (*out)[0].dtype = x.dtype;
+  if (!x.has_shape) return Status::Ok();
+  if (x.rank() < 2 || (x.dims.back() >= 0 && x.dims.back() != 1 && x.dims.back() != 2))
+    return InvalidArgument("{}: input has shape {}, expects [..., 1] (real) or [..., 2] (complex)", n.Describe(),
+                           ShapeToString(x.dims));
+  int64_t axis = n.GetInt("axis", 1);
+  if (axis < 0) axis += x.rank();
+  if (axis < 0 || axis >= x.rank() - 1)
+    return InvalidArgument("{}: axis {} is out of range for input {} (the last dim holds re/im)", n.Describe(),
+                           n.GetInt("axis", 1), ShapeToString(x.dims));
+  int64_t len = x.dims[static_cast<size_t>(axis)];
+  if (ctx.Has(1)) {
+    const Tensor* v = ctx.Value(1);
+    len = v && v->numel() == 1 ? static_cast<int64_t>(v->GetAsDouble(0)) : -1;
+    if (v && len < 1) return InvalidArgument("{}: dft_length is {}, expects >= 1", n.Describe(), len);
+  }
+  const bool onesided = n.GetInt("onesided", 0) != 0;
+  if (onesided && n.GetInt("inverse", 0) != 0)
+    return Unimplemented("{}: inverse with onesided output is not supported", n.Describe());
+  std::vector<int64_t> d = x.dims;
+  d[static_cast<size_t>(axis)] = len < 0 ? -1 : (onesided ? len / 2 + 1 : len);
+  d.back() = 2;
+  (*out)[0] = TensorType::Of(x.dtype, d);
+  return Status::Ok();
+}
+
+// Direct DFT: one complex multiply-add (4 real MACs) per input sample per output bin.
+OpCost DftCost(const InferContext& ctx, const std::vector<TensorType>& outs) {
+  OpCost c = DefaultCost(ctx, outs);
+  const auto& x = ctx.inputs[0];
+  if (x.IsFullyKnown() && outs[0].IsFullyKnown()) {
+    int64_t axis = ctx.node.GetInt("axis", 1);
+    if (axis < 0) axis += x.rank();
+    c.macs = TypeElements(outs[0]) / 2 * static_cast<double>(x.dims[static_cast<size_t>(axis)]) * 4;
+    c.flops = 2 * c.macs;
+  }
+  return c;
+}
+
 }  // namespace
 
 void AddSignalOps(std::vector<OpDef>& ops) {
   ops.push_back({"HannWindow", "", 17, 1, 1, 1, 1, InferWindow, nullptr});
   ops.push_back({"HammingWindow", "", 17, 1, 1, 1, 1, InferWindow, nullptr});
   ops.push_back({"BlackmanWindow", "", 17, 1, 1, 1, 1, InferWindow, nullptr});
+  ops.push_back({"DFT", "", 17, 1, 2, 1, 1, InferDft, DftCost});
   ops.push_back({"RoiAlign", "", 10, 3, 3, 1, 1, InferRoiAlign, RoiAlignCost});
 }
 

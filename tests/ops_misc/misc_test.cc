@@ -181,5 +181,27 @@ TEST(GridSample, IdentityGridMidpointsAndPadding) {
   EXPECT_EQ((*r)[0].data<float>()[5], 2.f);  // clamped to the right edge of row 0
 }
 
+TEST(Dft, ForwardOnesidedAndInverse) {
+  Node n = Make("DFT", 1);
+  auto x = Tensor::FromVector<float>({1, 4, 1}, {1, 0, -1, 0});  // X[k] = 1 - (-1)^k
+  auto r = RunNode(n, {x});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ((*r)[0].shape(), (Shape{1, 4, 2}));
+  auto y = Floats((*r)[0]);
+  const std::vector<float> want = {0, 0, 2, 0, 0, 0, 2, 0};
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-6) << i;
+  n.SetInt("onesided", 1);
+  r = RunNode(n, {x});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].shape(), (Shape{1, 3, 2}));
+  Node inv = Make("DFT", 1);
+  inv.SetInt("inverse", 1);
+  auto back = RunNode(inv, {Tensor::FromVector<float>({1, 4, 2}, want)});
+  ASSERT_TRUE(back.ok());
+  const std::vector<float> orig = {1, 0, 0, 0, -1, 0, 0, 0};
+  y = Floats((*back)[0]);
+  for (size_t i = 0; i < orig.size(); ++i) EXPECT_NEAR(y[i], orig[i], 1e-6) << i;
+}
+
 }  // namespace
 }  // namespace greenai

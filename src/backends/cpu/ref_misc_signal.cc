@@ -1,4 +1,4 @@
-// Window functions (computed in double) and RoiAlign (ONNX Runtime's sampling scheme).
+// Window functions and DFT (computed in double) and RoiAlign (ONNX Runtime's sampling scheme).
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -100,12 +100,56 @@ Result<std::unique_ptr<Kernel>> MakeRoiAlign(const KernelInfo& info) {
       [node = info.node, opset = info.opset](KernelContext& ctx) -> Status { return RunRoiAlign(node, opset, ctx); }));
 }
 
+// Direct O(n^2) DFT along `axis` in double: X[k] = sum_n x[n] e^(-/+ 2 pi i k n / L), times
+// 1/L when inverse; an input longer than dft_length L is truncated, a shorter one zero-padded.
+template <typename T>
+void Dft(const Tensor& x, Tensor& y, int64_t axis, int64_t L, bool inverse) {
+  const int64_t in_c = x.dim(-1), n_in = std::min(L, x.dim(static_cast<int>(axis)));
+  const int64_t n_out = y.dim(static_cast<int>(axis)), x_axis = x.dim(static_cast<int>(axis));
+  int64_t outer = 1, inner = 1;
+  for (int a = 0; a < axis; ++a) outer *= x.dim(a);
+  for (int a = static_cast<int>(axis) + 1; a < x.rank() - 1; ++a) inner *= x.dim(a);
+  const double sign = inverse ? 1.0 : -1.0, scale = inverse ? 1.0 / static_cast<double>(L) : 1.0;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i)
+      for (int64_t k = 0; k < n_out; ++k) {
+        double re = 0, im = 0;
+        for (int64_t t = 0; t < n_in; ++t) {
+          const T* p = x.data<T>() + ((o * x_axis + t) * inner + i) * in_c;
+          const double xr = static_cast<double>(p[0]), xi = in_c == 2 ? static_cast<double>(p[1]) : 0.0;
+          const double ang = sign * 2 * std::numbers::pi * static_cast<double>((k * t) % L) / static_cast<double>(L);
+          const double c = std::cos(ang), s = std::sin(ang);
+          re += xr * c - xi * s;
+          im += xr * s + xi * c;
+        }
+        T* q = y.data<T>() + ((o * n_out + k) * inner + i) * 2;
+        q[0] = static_cast<T>(re * scale);
+        q[1] = static_cast<T>(im * scale);
+      }
+}
+
+Result<std::unique_ptr<Kernel>> MakeDft(const KernelInfo& info) {
+  return std::unique_ptr<Kernel>(MakeLambdaKernel([node = info.node](KernelContext& ctx) -> Status {
+    const Tensor& x = *ctx.inputs[0];
+    int64_t axis = node.GetInt("axis", 1);
+    if (axis < 0) axis += x.rank();
+    const Tensor* len_t = ctx.inputs.size() > 1 ? ctx.inputs[1] : nullptr;
+    const int64_t L = len_t ? static_cast<int64_t>(len_t->GetAsDouble(0)) : x.dim(static_cast<int>(axis));
+    if (L < 1) return InvalidArgument("{}: dft_length is {}, expects >= 1", node.Describe(), L);
+    const bool inverse = node.GetInt("inverse", 0) != 0;
+    if (x.dtype() == DType::kF64) Dft<double>(x, *ctx.outputs[0], axis, L, inverse);
+    else Dft<float>(x, *ctx.outputs[0], axis, L, inverse);
+    return Status::Ok();
+  }));
+}
+
 }  // namespace
 
 void AddSignalKernels(std::vector<KernelDef>& defs) {
   defs.push_back({"HannWindow", "", "f32_hannwindow__ref", 0, MakeWindow<0>});
   defs.push_back({"HammingWindow", "", "f32_hammingwindow__ref", 0, MakeWindow<1>});
   defs.push_back({"BlackmanWindow", "", "f32_blackmanwindow__ref", 0, MakeWindow<2>});
+  defs.push_back({"DFT", "", "f32_dft__ref", 0, MakeDft});
   defs.push_back({"RoiAlign", "", "f32_roialign__ref", 0, MakeRoiAlign});
 }
 
