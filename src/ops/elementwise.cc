@@ -53,6 +53,18 @@ Status InferBroadcastImpl(const InferContext& ctx, std::vector<TensorType>* outp
   }
   TensorType& o = (*outputs)[0];
   o.dtype = dtype == DType::kUndefined ? ctx.inputs[0].dtype : dtype;
+  // Before opset 7, broadcast=1 with 'axis' aligned B at that axis of A. Numpy alignment
+  // (trailing) is the same only when axis == rank(A) - rank(B); other cases are refused
+  // rather than computed differently.
+  if (ctx.opset != 0 && ctx.opset < 7 && ctx.node.GetInt("broadcast", 0) != 0 && ctx.node.HasAttr("axis") &&
+      ctx.num_inputs() == 2 && ctx.inputs[0].has_shape && ctx.inputs[1].has_shape) {
+    int64_t ra = ctx.inputs[0].rank(), rb = ctx.inputs[1].rank();
+    int64_t axis = ctx.node.GetInt("axis", 0);
+    if (axis < 0) axis += ra;
+    if (axis != ra - rb)
+      return Unimplemented("{}: legacy broadcast axis={} with ranks {} and {} is not supported (only trailing "
+                           "alignment, axis={})", ctx.node.Describe(), axis, ra, rb, ra - rb);
+  }
   if (!known_rank) return Status::Ok();
   GREENAI_ASSIGN_OR_RETURN(auto dims, BroadcastDims(shapes, ctx.node.Describe()));
   o.has_shape = true;
