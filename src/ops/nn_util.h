@@ -30,8 +30,8 @@ struct WindowAttrs {
   AutoPad auto_pad = AutoPad::kNotSet;
   bool ceil_mode = false;
 
-  // kernel: kernel_shape attribute, or (when empty and weight_kernel given) the weight's
-  // spatial dims. `what` names the input whose rank fixed nsp ("input X").
+  // kernel: kernel_shape attribute, or (when absent) weight_kernel, the weight's spatial dims
+  // (empty for pools, where kernel_shape is required). nsp comes from the rank of input X.
   static Result<WindowAttrs> Parse(const Node& node, int nsp, const std::vector<int64_t>& weight_kernel,
                                    bool is_transpose);
 };

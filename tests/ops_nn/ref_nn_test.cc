@@ -356,3 +356,21 @@ TEST(MaxUnpoolRef, LargerOutputShapeKeepsCoordinates) {
 
 }  // namespace
 }  // namespace greenai
+
+namespace greenai {
+namespace {
+
+using namespace nntest;
+
+TEST(MaxPoolRef, Uint8KeepsValuesAbove127) {
+  Node n = MakeNode("MaxPool", 1);
+  n.SetInts("kernel_shape", {2, 2});
+  auto r = RunRef(n, {Tensor::FromVector<uint8_t>({1, 1, 2, 3}, {1, 200, 7, 3, 4, 255})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].dtype(), DType::kU8);
+  // Windows {1,200,3,4} and {200,7,4,255}.
+  EXPECT_EQ(Floats((*r)[0]), (std::vector<float>{200, 255}));
+}
+
+}  // namespace
+}  // namespace greenai

@@ -219,8 +219,8 @@ Result<std::unique_ptr<Kernel>> CreateGemmRef(const KernelInfo& info) {
 
 // ---------------- MatMul ----------------
 
-// Offsets of each output batch into A and B under numpy broadcasting (shared by the oneDNN
-// fallback path in tests, hence plain vectors).
+// Offsets of each output batch into A and B under numpy broadcasting; a_mat/b_mat are the
+// element counts of one A/B matrix.
 void BatchOffsets(const Shape& ab, const Shape& bb, const Shape& ob, int64_t a_mat, int64_t b_mat,
                   std::vector<int64_t>* ao, std::vector<int64_t>* bo) {
   const size_t r = ob.size();

@@ -80,7 +80,7 @@ void PoolRef(const Tensor& X, Tensor& Y, Tensor* I, const nn::WindowGeom& g, con
           }
           A r;
           if (pp.kind == PoolKind::kMax) {
-            r = best;
+            r = have ? best : A(0);  // a window entirely in padding (not reachable with pads < kernel)
             if (ind) ind[o] = nc * ID * IH * IW + best_idx;
           } else if (pp.kind == PoolKind::kAvg) {
             int64_t div = pp.count_include_pad ? padded_count : count;
@@ -91,16 +91,6 @@ void PoolRef(const Tensor& X, Tensor& Y, Tensor* I, const nn::WindowGeom& g, con
           y[o] = St<T>(r);
         }
   }
-}
-
-// Integer MaxPool (int8/uint8): same loop via a float image of the values is exact.
-template <typename T>
-void MaxPoolInt(const Tensor& X, Tensor& Y, Tensor* I, const nn::WindowGeom& g, const PoolParams& pp) {
-  Tensor xf = Tensor::Create(DType::kF32, X.shape()).value();
-  Tensor yf = Tensor::Create(DType::kF32, Y.shape()).value();
-  for (int64_t i = 0; i < X.numel(); ++i) xf.data<float>()[i] = static_cast<float>(X.data<T>()[i]);
-  PoolRef<float>(xf, yf, I, g, pp);
-  for (int64_t i = 0; i < Y.numel(); ++i) Y.data<T>()[i] = static_cast<T>(yf.data<float>()[i]);
 }
 
 class PoolRefKernel : public Kernel {
@@ -119,8 +109,9 @@ class PoolRefKernel : public Kernel {
     nn::WindowGeom g = nn::Geometry3(g0);
     Tensor& y = *ctx.outputs[0];
     Tensor* ind = ctx.outputs.size() > 1 ? ctx.outputs[1] : nullptr;
-    if (x.dtype() == DType::kI8) MaxPoolInt<int8_t>(x, y, ind, g, pp_);
-    else if (x.dtype() == DType::kU8) MaxPoolInt<uint8_t>(x, y, ind, g, pp_);
+    // int8/uint8 (MaxPool only): exact through the float accumulator.
+    if (x.dtype() == DType::kI8) PoolRef<int8_t>(x, y, ind, g, pp_);
+    else if (x.dtype() == DType::kU8) PoolRef<uint8_t>(x, y, ind, g, pp_);
     else GREENAI_NN_DISPATCH_FLOAT(x.dtype(), T, PoolRef<T>(x, y, ind, g, pp_));
     return Status::Ok();
   }
