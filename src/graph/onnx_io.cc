@@ -256,6 +256,13 @@ Result<std::unique_ptr<Model>> LoadModelFromBytes(std::string_view bytes, const 
   for (const auto& kv : mp.metadata_props()) m->metadata.emplace_back(kv.key(), kv.value());
   GREENAI_RETURN_IF_ERROR(ConvertGraph(mp.graph(), base_dir, m->graph.get()));
   GREENAI_RETURN_IF_ERROR(SortGraph(*m->graph, {}));
+  // Subgraph outputs may name outer-scope values; the main graph's must be defined in it.
+  const Graph& g = *m->graph;
+  const auto producers = g.BuildProducerMap();
+  for (const auto& o : g.outputs)
+    if (!g.IsGraphInput(o.name) && !g.IsInitializer(o.name) && !producers.count(o.name))
+      return InvalidArgument("graph '{}': output '{}' is not a graph input, initializer or output of any node",
+                             g.name, o.name);
   return m;
 }
 

@@ -300,6 +300,16 @@ TEST(OnnxImportBad, UndefinedInput) {
             std::string::npos) << r.status().message();
 }
 
+TEST(OnnxImportBad, UndefinedGraphOutput) {
+  Msg g;
+  g.Sub(graph::input, ValueInfoMsg("x", 1, {1})).Bytes(graph::name, "main");
+  g.Sub(graph::node, NodeMsg("Relu", {"x"}, {"y"}, "r")).Sub(graph::output, ValueInfoMsg("z", 1, {1}));
+  auto r = LoadModelFromBytes(ModelBytes(g));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("graph 'main': output 'z' is not a graph input, initializer or output"),
+            std::string::npos) << r.status().message();
+}
+
 TEST(OnnxImportBad, ValueAssignedTwice) {
   Msg g;
   g.Sub(graph::input, ValueInfoMsg("x", 1, {1}));
