@@ -277,3 +277,26 @@ TEST(OneDnnPlanning, DeclinesNonF32AndIndicesOutput) {
 
 }  // namespace
 }  // namespace greenai
+
+namespace greenai {
+namespace {
+
+using namespace nntest;
+
+TEST(OneDnnPlanning, EmptyInnerDimMatchesReference) {
+  // K = 0: the product is all zeros, so Gemm gives beta*C (here 2*C) and MatMul gives zeros.
+  std::mt19937 rng(37);
+  Node g = MakeNode("Gemm", 3);
+  g.SetFloat("beta", 2.f);
+  RunNodeOptions o;
+  auto r = RunNode(g, {Tensor::Create(DType::kF32, {2, 0}).value(), Tensor::Create(DType::kF32, {0, 3}).value(),
+                       Tensor::FromVector<float>({3}, {1, 2, 3})}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Floats((*r)[0]), (std::vector<float>{2, 4, 6, 2, 4, 6}));
+  auto m = RunNode(MakeNode("MatMul", 2), {Tensor::Create(DType::kF32, {3, 0}).value(), Tensor::Create(DType::kF32, {0, 4}).value()}, o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(Floats((*m)[0]), std::vector<float>(12, 0.f));
+}
+
+}  // namespace
+}  // namespace greenai

@@ -35,7 +35,7 @@ class ConvKernel : public Kernel {
   }
 
   Status Run(KernelContext& ctx) override {
-    return Guard(node_.Describe(), [&]() -> Status { return RunImpl(ctx); });
+    return Guard(node_.Describe(), [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
   }
 
  private:
@@ -46,7 +46,13 @@ class ConvKernel : public Kernel {
     auto it = plans_.find(x.shape());
     if (it == plans_.end()) {
       if (plans_.size() >= kMaxPlans) plans_.clear();
-      GREENAI_ASSIGN_OR_RETURN(auto p, MakePlan(x, w, b));
+      std::unique_ptr<ConvPlan> p;
+      try {
+        GREENAI_ASSIGN_OR_RETURN(p, MakePlan(x, w, b));
+      } catch (const dnnl::error&) {
+        p = std::make_unique<ConvPlan>();  // a configuration this oneDNN build rejects
+        p->fallback = true;
+      }
       it = plans_.emplace(x.shape(), std::move(p)).first;
     }
     ConvPlan& p = *it->second;

@@ -56,7 +56,7 @@ class MatMulKernel : public Kernel {
     if (info.const_inputs.size() > 1 && info.const_inputs[1]) b_const_ = *info.const_inputs[1];
   }
   Status Run(KernelContext& ctx) override {
-    return Guard(who_, [&]() -> Status { return RunImpl(ctx); });
+    return Guard(who_, [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
   }
 
  private:
@@ -67,7 +67,13 @@ class MatMulKernel : public Kernel {
     auto it = plans_.find(key);
     if (it == plans_.end()) {
       if (plans_.size() >= kMaxPlans) plans_.clear();
-      GREENAI_ASSIGN_OR_RETURN(auto p, MakePlan(a, b));
+      std::unique_ptr<MatMulPlan> p;
+      try {
+        GREENAI_ASSIGN_OR_RETURN(p, MakePlan(a, b));
+      } catch (const dnnl::error&) {
+        p = std::make_unique<MatMulPlan>();  // a configuration this oneDNN build rejects
+        p->fallback = true;
+      }
       it = plans_.emplace(key, std::move(p)).first;
     }
     MatMulPlan& p = *it->second;
@@ -113,14 +119,14 @@ class MatMulKernel : public Kernel {
 
 class GemmKernel : public Kernel {
  public:
-  explicit GemmKernel(const KernelInfo& info)
-      : who_(info.node.Describe()), ta_(info.node.GetInt("transA", 0) != 0), tb_(info.node.GetInt("transB", 0) != 0),
+  GemmKernel(const KernelInfo& info, std::unique_ptr<Kernel> fallback)
+      : who_(info.node.Describe()), fallback_(std::move(fallback)), ta_(info.node.GetInt("transA", 0) != 0), tb_(info.node.GetInt("transB", 0) != 0),
         alpha_(info.node.GetFloat("alpha", 1.f)), beta_(info.node.GetFloat("beta", 1.f)),
         threads_(info.num_threads), stream_(Engine()) {
     if (info.const_inputs.size() > 1 && info.const_inputs[1]) b_const_ = *info.const_inputs[1];
   }
   Status Run(KernelContext& ctx) override {
-    return Guard(who_, [&]() -> Status { return RunImpl(ctx); });
+    return Guard(who_, [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
   }
 
  private:
@@ -133,9 +139,17 @@ class GemmKernel : public Kernel {
     auto it = plans_.find(key);
     if (it == plans_.end()) {
       if (plans_.size() >= kMaxPlans) plans_.clear();
-      it = plans_.emplace(key, MakePlan(a, b, use_c)).first;
+      std::unique_ptr<MatMulPlan> p;
+      try {
+        p = MakePlan(a, b, use_c);
+      } catch (const dnnl::error&) {
+        p = std::make_unique<MatMulPlan>();  // e.g. empty dims: the reference handles them
+        p->fallback = true;
+      }
+      it = plans_.emplace(key, std::move(p)).first;
     }
     MatMulPlan& p = *it->second;
+    if (p.fallback) return fallback_->Run(ctx);
     Tensor& y = *ctx.outputs[0];
     if (use_c) BroadcastC(*c, y);
     SetThreads(threads_);
@@ -178,6 +192,7 @@ class GemmKernel : public Kernel {
   }
 
   std::string who_;
+  std::unique_ptr<Kernel> fallback_;
   bool ta_, tb_;
   float alpha_, beta_;
   int threads_;
@@ -199,9 +214,10 @@ Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info) {
 
 Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info) {
   if (!AllF32(info)) return Unimplemented("{}: oneDNN gemm handles f32 only", info.node.Describe());
+  GREENAI_ASSIGN_OR_RETURN(CreatedKernel ref, CreateKernel(info, /*reference_only=*/true));
   std::unique_ptr<Kernel> k;
   GREENAI_RETURN_IF_ERROR(Guard(info.node.Describe(), [&]() -> Status {
-    k = std::make_unique<GemmKernel>(info);
+    k = std::make_unique<GemmKernel>(info, std::move(ref.kernel));
     return Status::Ok();
   }));
   return k;

@@ -34,7 +34,7 @@ class PoolNormKernel : public Kernel {
         stream_(Engine()) {}
 
   Status Run(KernelContext& ctx) override {
-    return Guard(node_.Describe(), [&]() -> Status { return RunImpl(ctx); });
+    return Guard(node_.Describe(), [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
   }
 
  private:

@@ -6,7 +6,8 @@
 //    Debian's oneDNN 2.6 is built on OpenMP, which has no oneDNN-level knob; the OpenMP ICV
 //    is per calling thread, so each kernel calls it right before execute().
 //  - Guard() converts dnnl::error (the C++ API throws) and std::exception into Status so no
-//    exception escapes a kernel. Factories that fail inside Guard decline (Unimplemented).
+//    exception escapes a kernel: Unimplemented (a factory declines) or, at run time, Internal.
+//    Kernels catch plan-time dnnl::error themselves and run their reference fallback.
 //  - PlainDesc() describes a dense row-major f32 tensor.
 // Thread safety: all functions may be called from any thread.
 #pragma once
@@ -31,11 +32,12 @@ dnnl::memory::desc PlainDesc(const Shape& s);
 dnnl::memory::dims Strides(const Shape& s);
 
 template <typename F>
-Status Guard(const std::string& who, F&& f) {
+Status Guard(const std::string& who, F&& f, bool run_time = false) {
   try {
     return f();
   } catch (const dnnl::error& e) {
-    return Unimplemented("{}: oneDNN: {} (status {})", who, e.what(), static_cast<int>(e.status));
+    return Status(run_time ? StatusCode::kInternal : StatusCode::kUnimplemented,
+                  fmt::format("{}: oneDNN: {} (status {})", who, e.what(), static_cast<int>(e.status)));
   } catch (const std::exception& e) {
     return Internal("{}: oneDNN kernel: {}", who, e.what());
   }
