@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <queue>
 #include <unordered_set>
 
 namespace greenai {
@@ -245,15 +246,15 @@ Status Graph::TopologicalSort(const std::vector<std::string>& outer_scope) {
       waiters[r].push_back(i);
     }
   }
-  std::vector<size_t> ready, order;
+  // Min-heap on original index keeps the original order among ready nodes (stable) in O(n log n).
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<size_t>> ready;
+  std::vector<size_t> order;
   for (size_t i = 0; i < n; ++i)
-    if (pending[i] == 0) ready.push_back(i);
-  // Keep original order among ready nodes for stability: process in index order.
+    if (pending[i] == 0) ready.push(i);
   std::vector<bool> done(n, false);
   while (!ready.empty()) {
-    std::sort(ready.begin(), ready.end(), std::greater<size_t>());
-    size_t i = ready.back();
-    ready.pop_back();
+    size_t i = ready.top();
+    ready.pop();
     order.push_back(i);
     done[i] = true;
     for (const auto& o : nodes_[i]->outputs) {
@@ -261,7 +262,7 @@ Status Graph::TopologicalSort(const std::vector<std::string>& outer_scope) {
       auto it = waiters.find(o);
       if (it == waiters.end()) continue;
       for (size_t w : it->second)
-        if (--pending[w] == 0) ready.push_back(w);
+        if (--pending[w] == 0) ready.push(w);
       waiters.erase(it);
     }
   }
