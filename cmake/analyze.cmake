@@ -28,3 +28,12 @@ if(_greenai_analyze_type STREQUAL "STATIC_LIBRARY")
   target_sources(greenai_analyze PRIVATE ${_greenai_hw_cc})
   target_link_libraries(greenai_analyze PUBLIC nlohmann_json::nlohmann_json greenai_energy DNNL::dnnl)
 endif()
+
+# test_analyze needs only this layer and the model builders (src/bench/models.cc uses the IR
+# alone): link it narrowly so it does not wait for the CPU backend and runtime to build.
+if(TARGET test_analyze)
+  set_property(TARGET test_analyze PROPERTY LINK_LIBRARIES
+    greenai_analyze greenai_ops greenai_graph greenai_core GTest::gtest GTest::gtest_main GTest::gmock
+    nlohmann_json::nlohmann_json)
+  target_sources(test_analyze PRIVATE ${CMAKE_SOURCE_DIR}/src/bench/models.cc)
+endif()

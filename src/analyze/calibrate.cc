@@ -39,7 +39,7 @@ Result<HardwareProfile> Calibrate(const CalibrationOptions& o) {
   if (o.gemm_n < 16 || o.gemm_reps < 1 || o.copy_reps < 1 || o.copy_bytes < 4096)
     return InvalidArgument("calibrate: sizes too small (gemm_n {} >= 16, reps >= 1, copy_bytes {} >= 4096)", o.gemm_n,
                            o.copy_bytes);
-  const int total_steps = o.gemm_reps + 1 + o.copy_reps + 1;
+  const int total_steps = (o.gemm_reps + 1) + (o.copy_reps + 1) + 1;  // warm-ups and the final step count
   int step = 0;
   auto tick = [&](std::string_view stage) {
     ++step;
