@@ -32,6 +32,10 @@ const OpDef* OpTable::Find(std::string_view domain, std::string_view op_type) co
 
 Status InferNodeTypes(const OpDef& def, const InferContext& ctx, std::vector<TensorType>* outputs) {
   const Node& n = ctx.node;
+  // Opset first: an old opset's signature may differ (e.g. Scan-8's leading sequence_lens).
+  if (ctx.opset != 0 && ctx.opset < def.since_version)
+    return Unimplemented("{}: opset {} is older than the oldest supported ({})", n.Describe(), ctx.opset,
+                         def.since_version);
   int nin = static_cast<int>(n.inputs.size());
   // Trailing omitted inputs do not count.
   while (nin > 0 && n.inputs[static_cast<size_t>(nin) - 1].empty()) --nin;
@@ -47,9 +51,6 @@ Status InferNodeTypes(const OpDef& def, const InferContext& ctx, std::vector<Ten
   if (nout < def.min_outputs || (def.max_outputs >= 0 && nout > def.max_outputs))
     return InvalidArgument("{}: has {} outputs, expects {}..{}", n.Describe(), nout, def.min_outputs,
                            def.max_outputs);
-  if (ctx.opset != 0 && ctx.opset < def.since_version)
-    return Unimplemented("{}: opset {} is older than the oldest supported ({})", n.Describe(), ctx.opset,
-                         def.since_version);
   outputs->assign(n.outputs.size(), TensorType{});
   GREENAI_RETURN_IF_ERROR(def.infer(ctx, outputs));
   if (outputs->size() != n.outputs.size())

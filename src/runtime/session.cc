@@ -70,6 +70,11 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, SessionOpti
     GREENAI_RETURN_IF_ERROR(RunPasses(*impl->model, DefaultPasses()));
     GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
   }
+  for (const auto* list : {&g.inputs, &g.outputs})
+    for (const auto& v : *list)
+      if (v.type.dtype == DType::kUndefined && !g.IsInitializer(v.name))
+        return Unimplemented("graph {} '{}' is not a tensor (sequence, optional and map values are not supported)",
+                             list == &g.inputs ? "input" : "output", v.name);
   int64_t opset = impl->model->OpsetFor("");
   GREENAI_RETURN_IF_ERROR(InferGraphTypes(g, opset, /*strict=*/true));
   InferSubgraphs(g, opset);
