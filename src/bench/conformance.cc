@@ -121,57 +121,79 @@ TestResult Classify(TestResult r, const Status& st, const std::string& context) 
   return r;
 }
 
+// The suite stores bfloat16 data as UINT16 TensorProtos (numpy has no bfloat16): the same
+// 16 bits. Reinterpret them when the other side is bfloat16, so dtype checks stay exact
+// everywhere else.
+Tensor AsBFloat16IfBits(const Tensor& t, DType want) {
+  if (t.dtype() != DType::kU16 || want != DType::kBF16) return t;
+  Tensor copy = t.Clone();
+  return Tensor::View(DType::kBF16, copy.shape(), copy.raw()).Clone();
+}
+
+struct DataSet {
+  std::string name;
+  std::vector<std::pair<std::string, Tensor>> feeds;
+  std::vector<Tensor> expected;
+};
+
 TestResult RunTestImpl(const fs::path& dir, const TestOptions& opts, TestResult r) {
   auto model = LoadModel((dir / "model.onnx").string());
   if (!model.ok()) return Classify(std::move(r), model.status(), "load model.onnx");
   const Graph& g = *(*model)->graph;
-  std::vector<std::string> real_inputs;
+  std::vector<const ValueInfo*> real_inputs;
   for (const auto& vi : g.inputs)
-    if (!g.IsInitializer(vi.name)) real_inputs.push_back(vi.name);
+    if (!g.IsInitializer(vi.name)) real_inputs.push_back(&vi);
+
+  // Data first: a sequence/optional .pb makes the test unsupported before the session
+  // trips over the sequence-typed value it would feed.
+  const auto data_set_dirs = NumberedEntries(dir, "test_data_set_", "", /*want_dirs=*/true);
+  if (data_set_dirs.empty()) {
+    r.outcome = Outcome::kFailed;
+    r.reason = "no test_data_set_* folder";
+    return r;
+  }
+  std::vector<DataSet> data_sets;
+  for (const auto& ds : data_set_dirs) {
+    DataSet d;
+    d.name = ds.filename().string();
+    const auto input_files = NumberedEntries(ds, "input_", ".pb", false);
+    const auto output_files = NumberedEntries(ds, "output_", ".pb", false);
+    if (input_files.size() > real_inputs.size()) {
+      r.outcome = Outcome::kFailed;
+      r.reason = fmt::format("{}: {} input files but the graph has {} real inputs", d.name, input_files.size(),
+                             real_inputs.size());
+      return r;
+    }
+    for (size_t i = 0; i < input_files.size(); ++i) {
+      auto t = LoadTensorProtoFile(input_files[i].string());
+      if (!t.ok()) return Classify(std::move(r), t.status(), d.name + "/" + input_files[i].filename().string());
+      d.feeds.emplace_back(real_inputs[i]->name, AsBFloat16IfBits(*t, real_inputs[i]->type.dtype));
+    }
+    for (size_t i = 0; i < output_files.size(); ++i) {
+      auto t = LoadTensorProtoFile(output_files[i].string());
+      if (!t.ok()) return Classify(std::move(r), t.status(), d.name + "/" + output_files[i].filename().string());
+      const DType want = i < g.outputs.size() ? g.outputs[i].type.dtype : DType::kUndefined;
+      d.expected.push_back(AsBFloat16IfBits(*t, want));
+    }
+    data_sets.push_back(std::move(d));
+  }
 
   SessionOptions so;
   so.num_threads = opts.num_threads;
   auto session = Session::Create(**model, so);
   if (!session.ok()) return Classify(std::move(r), session.status(), "");
 
-  const auto data_sets = NumberedEntries(dir, "test_data_set_", "", /*want_dirs=*/true);
-  if (data_sets.empty()) {
-    r.outcome = Outcome::kFailed;
-    r.reason = "no test_data_set_* folder";
-    return r;
-  }
-  for (const auto& ds : data_sets) {
-    const std::string ds_name = ds.filename().string();
-    const auto input_files = NumberedEntries(ds, "input_", ".pb", false);
-    const auto output_files = NumberedEntries(ds, "output_", ".pb", false);
-    if (input_files.size() > real_inputs.size()) {
+  for (const auto& d : data_sets) {
+    auto outs = (*session)->Run(d.feeds);
+    if (!outs.ok()) return Classify(std::move(r), outs.status(), d.name);
+    if (outs->size() < d.expected.size()) {
       r.outcome = Outcome::kFailed;
-      r.reason = fmt::format("{}: {} input files but the graph has {} real inputs", ds_name, input_files.size(),
-                             real_inputs.size());
+      r.reason = fmt::format("{}: {} outputs produced but {} expected", d.name, outs->size(), d.expected.size());
       return r;
     }
-    std::vector<std::pair<std::string, Tensor>> feeds;
-    for (size_t i = 0; i < input_files.size(); ++i) {
-      auto t = LoadTensorProtoFile(input_files[i].string());
-      if (!t.ok()) return Classify(std::move(r), t.status(), ds_name + "/" + input_files[i].filename().string());
-      feeds.emplace_back(real_inputs[i], std::move(*t));
-    }
-    std::vector<Tensor> expected;
-    for (const auto& f : output_files) {
-      auto t = LoadTensorProtoFile(f.string());
-      if (!t.ok()) return Classify(std::move(r), t.status(), ds_name + "/" + f.filename().string());
-      expected.push_back(std::move(*t));
-    }
-    auto outs = (*session)->Run(feeds);
-    if (!outs.ok()) return Classify(std::move(r), outs.status(), ds_name);
-    if (outs->size() < expected.size()) {
-      r.outcome = Outcome::kFailed;
-      r.reason = fmt::format("{}: {} outputs produced but {} expected", ds_name, outs->size(), expected.size());
-      return r;
-    }
-    for (size_t i = 0; i < expected.size(); ++i) {
+    for (size_t i = 0; i < d.expected.size(); ++i) {
       const std::string oname = i < g.outputs.size() ? g.outputs[i].name : "";
-      Status st = CompareTensors(expected[i], (*outs)[i], fmt::format("{}: output {} '{}'", ds_name, i, oname),
+      Status st = CompareTensors(d.expected[i], (*outs)[i], fmt::format("{}: output {} '{}'", d.name, i, oname),
                                  opts.compare);
       if (!st.ok()) return Classify(std::move(r), st, "");
     }

@@ -17,7 +17,8 @@
 //  - Comparison follows the ONNX backend runner (numpy.testing.assert_allclose): dtype and
 //    shape exact; floats |actual - expected| <= atol + rtol * |expected| with NaN matching
 //    NaN at the same position and infinities matching exactly; integers, bools and strings
-//    exact.
+//    exact. The suite stores bfloat16 data as UINT16 protos (the same bits); those are read as
+//    bfloat16 where the graph input/output is bfloat16.
 //  - One test's error never stops the run (errors and exceptions are caught per test); a
 //    crash (signal) in a kernel still ends the process.
 // Thread safety: functions are reentrant; RunConformance runs tests one after another.
