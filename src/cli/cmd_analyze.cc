@@ -174,7 +174,8 @@ int RunAnalyze(AnalyzeArgs a) {
     wo = std::max(wo, r.nodes[i].op_type.size());
     ws = std::max(ws, ShapeText(r.nodes[i]).size());
   }
-  wn = std::min<size_t>(wn, 40);
+  const std::string total_label = fmt::format("total ({} nodes)", r.nodes.size());
+  wn = std::max(std::min<size_t>(wn, 40), total_label.size());
   const int n_ = static_cast<int>(wn), o_ = static_cast<int>(wo), s_ = static_cast<int>(ws);
   std::printf("%-*s  %-*s  %-*s  %12s  %12s  %10s  %10s  %8s  %-7s  %12s\n", n_, "node", o_, "op", s_, "output shape",
               "MACs (M)", "FLOPs (M)", "params (k)", "bytes (KiB)", "FLOP/B", "bound", "time (pred.)");
@@ -191,7 +192,7 @@ int RunAnalyze(AnalyzeArgs a) {
   }
   if (order.size() < r.nodes.size())
     std::printf("(%zu of %zu nodes shown, by FLOPs; --top 0 shows all)\n", order.size(), r.nodes.size());
-  row(fmt::format("total ({} nodes)", r.nodes.size()), "", "", r.macs, r.flops, r.params, r.bytes(), r.intensity(), "",
+  row(total_label, "", "", r.macs, r.flops, r.params, r.bytes(), r.intensity(), "",
       pred.has_time ? TimeText(pred.time_s) : "-");
 
   std::printf("\ntotals per inference (batch %lld):\n", static_cast<long long>(r.batch));
