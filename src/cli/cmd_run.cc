@@ -146,7 +146,7 @@ int RunRun(const RunArgs& a) {
   double op_total = 0;
   if (a.profile) {
     for (const auto& e : profiler.entries()) {
-      rows.push_back({e.node_name, e.op_type, e.kernel, e.calls, e.total_ms});
+      rows.push_back({e.node_name.empty() ? "(unnamed)" : e.node_name, e.op_type, e.kernel, e.calls, e.total_ms});
       op_total += e.total_ms;
     }
     std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.ms > y.ms; });
@@ -192,7 +192,7 @@ int RunRun(const RunArgs& a) {
     std::printf("latency: mean %.3f ms, median %.3f ms, min %.3f ms, max %.3f ms over %d runs\n", mean, median,
                 sorted_lat.front(), sorted_lat.back(), a.repeat);
   if (a.profile) {
-    size_t wn = 4, wo = 2, wk = 6;
+    size_t wn = 11, wo = 2, wk = 6;  // 11: width of "total (ops)"
     for (const auto& r : rows) {
       wn = std::max(wn, r.node.size());
       wo = std::max(wo, r.op.size());
