@@ -13,6 +13,7 @@ void RegisterRun(CLI::App& app, int* exit_code);
 void RegisterConformance(CLI::App& app, int* exit_code);
 void RegisterMeasure(CLI::App& app, int* exit_code);
 void RegisterMonitor(CLI::App& app, int* exit_code);
+void RegisterZoo(CLI::App& app, int* exit_code);
 void RegisterAnalyze(CLI::App& app, int* exit_code);
 
 }  // namespace greenai::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   greenai::cli::RegisterConformance(app, &exit_code);
   greenai::cli::RegisterMeasure(app, &exit_code);
   greenai::cli::RegisterMonitor(app, &exit_code);
+  greenai::cli::RegisterZoo(app, &exit_code);
   greenai::cli::RegisterAnalyze(app, &exit_code);
   try {
     app.parse(argc, argv);
