@@ -23,6 +23,7 @@
 
 #include "bench/models.h"
 #include "core/npy.h"
+#include "core/omp_env.h"
 #include "graph/onnx_io.h"
 #include "runtime/session.h"
 
@@ -168,6 +169,7 @@ int Time(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  greenai::PreferPassiveOpenMP(argv);
   if (argc >= 3 && std::string(argv[1]) == "export") {
     int image = 224;
     for (int i = 3; i + 1 < argc; ++i)

@@ -25,6 +25,8 @@ void SetThreads(int n) {
   if (fn && n > 0) fn(n);
 }
 
+int ThreadsForWork(double macs, int threads) { return macs < 1e6 ? 1 : threads; }
+
 dnnl::memory::dims Strides(const Shape& s) {
   dnnl::memory::dims st(s.size(), 1);
   for (size_t i = s.size(); i-- > 1;) st[i - 1] = st[i] * std::max<int64_t>(s[i], 1);

@@ -57,8 +57,10 @@ class ConvKernel : public Kernel {
     }
     ConvPlan& p = *it->second;
     if (p.fallback) return fallback_->Run(ctx);
-    SetThreads(threads_);
     Tensor& y = *ctx.outputs[0];
+    SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(w.numel()) /
+                                  static_cast<double>(std::max<int64_t>(w.dim(0), 1)),
+                              threads_));
     p.src_user.set_data_handle(const_cast<void*>(x.raw()));
     if (p.need_src_reorder) p.src_reorder.execute(stream_, p.src_user, p.src_mem);
     if (!w_const_.defined()) {

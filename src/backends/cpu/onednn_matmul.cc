@@ -78,7 +78,9 @@ class MatMulKernel : public Kernel {
     }
     MatMulPlan& p = *it->second;
     if (p.fallback) return fallback_->Run(ctx);
-    SetThreads(threads_);
+    SetThreads(ThreadsForWork(static_cast<double>(ctx.outputs[0]->numel()) *
+                                  static_cast<double>(a.rank() ? a.shape().back() : 1),
+                              threads_));
     p.a_mem.set_data_handle(const_cast<void*>(a.raw()));
     p.y_mem.set_data_handle(ctx.outputs[0]->raw());
     if (!b_const_.defined()) p.b_user.set_data_handle(const_cast<void*>(b.raw()));
@@ -152,7 +154,9 @@ class GemmKernel : public Kernel {
     if (p.fallback) return fallback_->Run(ctx);
     Tensor& y = *ctx.outputs[0];
     if (use_c) BroadcastC(*c, y);
-    SetThreads(threads_);
+    SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(a.numel()) /
+                                  static_cast<double>(std::max<int64_t>(y.rank() ? y.dim(0) : 1, 1)),
+                              threads_));
     p.a_mem.set_data_handle(const_cast<void*>(a.raw()));
     p.y_mem.set_data_handle(y.raw());
     if (!b_const_.defined()) p.b_user.set_data_handle(const_cast<void*>(b.raw()));

@@ -25,6 +25,10 @@ namespace greenai::onednn {
 
 dnnl::engine& Engine();
 void SetThreads(int n);
+// Threads worth using for a primitive doing `macs` multiply-accumulates: waking a second
+// OpenMP thread costs tens of microseconds, more than a small GEMM/conv takes on one core,
+// so work under ~1M MACs runs single-threaded.
+int ThreadsForWork(double macs, int threads);
 
 inline dnnl::memory::dims Dims(const Shape& s) { return dnnl::memory::dims(s.begin(), s.end()); }
 dnnl::memory::desc PlainDesc(const Shape& s);
