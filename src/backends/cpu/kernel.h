@@ -110,6 +110,19 @@ std::unique_ptr<Kernel> MakeLambdaKernel(F f) {
   return std::make_unique<LambdaKernel<F>>(std::move(f));
 }
 
+// Like MakeLambdaKernel, for kernels that write only into planned outputs: refuses (Internal)
+// rather than write through an unallocated output when the runtime could not size one.
+template <typename F>
+std::unique_ptr<Kernel> MakePlannedOutputKernel(F f) {
+  auto checked = [f = std::move(f)](KernelContext& ctx) mutable -> Status {
+    for (size_t i = 0; i < ctx.outputs.size(); ++i)
+      if (ctx.outputs[i] && !ctx.outputs[i]->defined())
+        return Internal("kernel: output {} was not allocated (its shape is unknown)", i);
+    return f(ctx);
+  };
+  return MakeLambdaKernel(std::move(checked));
+}
+
 // Family registration (one per backends/cpu/<file>.cc); called once by KernelRegistry().
 void AddRefElementwiseKernels(std::vector<KernelDef>& defs);
 void AddRefReduceKernels(std::vector<KernelDef>& defs);

@@ -20,13 +20,7 @@ Result<std::unique_ptr<Kernel>> Make(F f) {
 // Same, for kernels whose outputs must all be planned (everything but NonZero, Unique, Compress).
 template <typename F>
 Result<std::unique_ptr<Kernel>> MakePlanned(F f) {
-  auto checked = [f = std::move(f)](KernelContext& ctx) mutable -> Status {
-    for (size_t i = 0; i < ctx.outputs.size(); ++i)
-      if (ctx.outputs[i] && !ctx.outputs[i]->defined())
-        return Internal("tensor kernel: output {} was not allocated (its shape is unknown)", i);
-    return f(ctx);
-  };
-  return std::unique_ptr<Kernel>(MakeLambdaKernel(std::move(checked)));
+  return std::unique_ptr<Kernel>(MakePlannedOutputKernel(std::move(f)));
 }
 
 int64_t Prod(const Shape& s, size_t b, size_t e) {

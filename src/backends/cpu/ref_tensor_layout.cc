@@ -14,15 +14,7 @@ namespace {
 
 template <typename F>
 Result<std::unique_ptr<Kernel>> Make(F f) {
-  // Kernels built here write into planned outputs; refuse (rather than write through a null
-  // buffer) if the runtime could not size one.
-  auto checked = [f = std::move(f)](KernelContext& ctx) mutable -> Status {
-    for (size_t i = 0; i < ctx.outputs.size(); ++i)
-      if (ctx.outputs[i] && !ctx.outputs[i]->defined())
-        return Internal("tensor kernel: output {} was not allocated (its shape is unknown)", i);
-    return f(ctx);
-  };
-  return std::unique_ptr<Kernel>(MakeLambdaKernel(std::move(checked)));
+  return std::unique_ptr<Kernel>(MakePlannedOutputKernel(std::move(f)));
 }
 
 template <typename T>
