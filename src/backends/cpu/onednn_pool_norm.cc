@@ -23,6 +23,11 @@ struct Plan {
   memory src, dst;
   std::vector<std::pair<int, memory>> extra;  // args bound to input tensors (scale, mean, ...)
   std::vector<int> extra_input;               // which ctx.inputs index feeds each extra arg (-1: owned)
+  // Pooling runs on oneDNN's channel-blocked layout (its plain-layout pooling is a slow
+  // generic loop: 9 ms vs under 1 ms for ResNet-18's first MaxPool); user memories are plain.
+  bool blocked = false;
+  memory src_user, dst_user;
+  dnnl::reorder to_blocked, from_blocked;
 };
 
 enum class Kind { kMaxPool, kAvgPool, kGlobalAvg, kGlobalMax, kBatchNorm, kLayerNorm, kInstanceNorm, kSoftmax, kLogSoftmax };
@@ -57,8 +62,14 @@ class PoolNormKernel : public Kernel {
     if (p.fallback) return fallback_->Run(ctx);
     SetThreads(threads_);
     Tensor& y = *ctx.outputs[0];
-    p.src.set_data_handle(const_cast<void*>(x.raw()));
-    p.dst.set_data_handle(y.raw());
+    if (p.blocked) {
+      p.src_user.set_data_handle(const_cast<void*>(x.raw()));
+      p.dst_user.set_data_handle(y.raw());
+      p.to_blocked.execute(stream_, p.src_user, p.src);
+    } else {
+      p.src.set_data_handle(const_cast<void*>(x.raw()));
+      p.dst.set_data_handle(y.raw());
+    }
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, p.src}, {DNNL_ARG_DST, p.dst}};
     for (size_t i = 0; i < p.extra.size(); ++i) {
       if (p.extra_input[i] >= 0)
@@ -66,6 +77,7 @@ class PoolNormKernel : public Kernel {
       args[p.extra[i].first] = p.extra[i].second;
     }
     p.prim.execute(stream_, args);
+    if (p.blocked) p.from_blocked.execute(stream_, p.dst, p.dst_user);
     stream_.wait();
     if (kind_ == Kind::kInstanceNorm) ApplyChannelAffine(ctx);
     return Status::Ok();
@@ -140,12 +152,28 @@ class PoolNormKernel : public Kernel {
         auto alg = (kind_ == Kind::kMaxPool || kind_ == Kind::kGlobalMax) ? dnnl::algorithm::pooling_max
                    : include_pad ? dnnl::algorithm::pooling_avg_include_padding
                                  : dnnl::algorithm::pooling_avg_exclude_padding;
-        dnnl::pooling_v2_forward::desc pd_d(inf, alg, PlainDesc(src), PlainDesc(dst), Dims(s), Dims(k), dil, Dims(pl),
-                                            Dims(pr));
+        // Pools use the 8-channel blocked layout (see Plan); nsp is 1..3, so tensors are 4-D/5-D.
+        const bool blocked = true;
+        auto BlockedDesc = [&](const Shape& sh) {
+          return memory::desc(Dims(sh), f32, sh.size() == 4 ? memory::format_tag::aBcd8b : memory::format_tag::aBcde8b);
+        };
+        memory::desc src_md = blocked ? BlockedDesc(src) : PlainDesc(src);
+        memory::desc dst_md = blocked ? BlockedDesc(dst) : PlainDesc(dst);
+        dnnl::pooling_v2_forward::desc pd_d(inf, alg, src_md, dst_md, Dims(s), Dims(k), dil, Dims(pl), Dims(pr));
         dnnl::pooling_v2_forward::primitive_desc pd(pd_d, Engine());
         p.prim = dnnl::pooling_v2_forward(pd);
-        p.src = memory(PlainDesc(src), Engine(), nullptr);
-        p.dst = memory(PlainDesc(dst), Engine(), nullptr);
+        if (blocked) {
+          p.blocked = true;
+          p.src = memory(src_md, Engine());  // owned blocked buffers
+          p.dst = memory(dst_md, Engine());
+          p.src_user = memory(PlainDesc(src), Engine(), nullptr);
+          p.dst_user = memory(PlainDesc(dst), Engine(), nullptr);
+          p.to_blocked = dnnl::reorder(p.src_user, p.src);
+          p.from_blocked = dnnl::reorder(p.dst, p.dst_user);
+        } else {
+          p.src = memory(PlainDesc(src), Engine(), nullptr);
+          p.dst = memory(PlainDesc(dst), Engine(), nullptr);
+        }
         return Status::Ok();
       }
       case Kind::kBatchNorm: {
