@@ -123,6 +123,9 @@ Status Tracker::Start() {
   t0_ = clock_.NowSeconds();
   wall0_ = clock_.WallSeconds();
   GREENAI_RETURN_IF_ERROR(SampleLocked(/*first=*/true));
+  // Durations run from the first reading, the same instant energies count from, so mean
+  // power is exact rather than off by the time the first reading took.
+  t0_ = last_t_;
   if (options_.interval_s > 0) thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
 }

@@ -122,7 +122,9 @@ TEST(Tracker, WindowsAreThreadSafeAndHookCountsRuns) {
   EXPECT_EQ(hook.Stats().count, 800);
   EXPECT_EQ(hook.errors(), 0);
   EXPECT_GE(hook.Stats().total_j, 0.0);
-  EXPECT_LE(hook.Stats().total_j, r->total_j + 1e-9);  // windows never exceed the whole
+  // Up to 4 windows are open at once and overlapping windows each count the shared
+  // interval, so their sum is bounded by 4x the whole (not 1x: that flaked when runs overlapped).
+  EXPECT_LE(hook.Stats().total_j, 4 * r->total_j + 1e-9);
   EXPECT_GT(r->samples, 800);
 }
 
