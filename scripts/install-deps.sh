@@ -12,6 +12,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libonnx-testdata dataset-fashion-mnist
+  chromium
   clang libclang-rt-14-dev
   python3 python3-pip
 )
