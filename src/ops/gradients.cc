@@ -226,6 +226,8 @@ void AddBasicGradients(std::vector<std::pair<std::string_view, GradFn>>& rules) 
 GradientRegistry::GradientRegistry() {
   std::vector<std::pair<std::string_view, GradFn>> rules;
   AddBasicGradients(rules);
+  AddNnGradients(rules);
+  AddTensorGradients(rules);
   for (auto& [op, fn] : rules) rules_.push_back(Entry{"", op, fn});
 }
 

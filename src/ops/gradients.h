@@ -88,5 +88,7 @@ class GradientRegistry {
 
 // Family registration, one per ops/gradients*.cc.
 void AddBasicGradients(std::vector<std::pair<std::string_view, GradFn>>& rules);
+void AddNnGradients(std::vector<std::pair<std::string_view, GradFn>>& rules);      // gradients_nn.cc
+void AddTensorGradients(std::vector<std::pair<std::string_view, GradFn>>& rules);  // gradients_tensor.cc
 
 }  // namespace greenai

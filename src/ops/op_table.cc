@@ -16,6 +16,7 @@ OpTable::OpTable() {
   AddQuantOps(ops_);
   AddControlOps(ops_);
   AddMiscOps(ops_);
+  AddTrainingOps(ops_);
 }
 
 const OpTable& OpTable::Get() {

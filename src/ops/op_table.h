@@ -96,5 +96,6 @@ void AddNnOps(std::vector<OpDef>& ops);
 void AddQuantOps(std::vector<OpDef>& ops);
 void AddControlOps(std::vector<OpDef>& ops);
 void AddMiscOps(std::vector<OpDef>& ops);  // Einsum, LRN, RNN/GRU/LSTM and other less common ops
+void AddTrainingOps(std::vector<OpDef>& ops);  // domain ai.greenai.training (ops/training.cc)
 
 }  // namespace greenai

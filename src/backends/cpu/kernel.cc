@@ -18,6 +18,7 @@ KernelRegistry::KernelRegistry() {
   AddRefMiscKernels(defs_);
   AddOneDnnKernels(defs_);
   AddFastElementwiseKernels(defs_);
+  AddRefTrainingKernels(defs_);
 }
 
 const KernelRegistry& KernelRegistry::Get() {

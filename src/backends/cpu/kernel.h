@@ -133,5 +133,6 @@ void AddRefControlKernels(std::vector<KernelDef>& defs);
 void AddRefMiscKernels(std::vector<KernelDef>& defs);
 void AddOneDnnKernels(std::vector<KernelDef>& defs);
 void AddFastElementwiseKernels(std::vector<KernelDef>& defs);
+void AddRefTrainingKernels(std::vector<KernelDef>& defs);  // training_ref*.cc
 
 }  // namespace greenai
