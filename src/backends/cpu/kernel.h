@@ -134,5 +134,6 @@ void AddRefMiscKernels(std::vector<KernelDef>& defs);
 void AddOneDnnKernels(std::vector<KernelDef>& defs);
 void AddFastElementwiseKernels(std::vector<KernelDef>& defs);
 void AddRefTrainingKernels(std::vector<KernelDef>& defs);  // training_ref*.cc
+void AddRefTrainingKernels(std::vector<KernelDef>& defs);  // training_ref*.cc
 
 }  // namespace greenai
