@@ -3,6 +3,8 @@
 // See backends/cpu/kernel.h for the kernel contract and ops/tensor_internal.h for the
 // helpers shared with inference.
 #include <cmath>
+#include <memory>
+#include <random>
 #include <type_traits>
 
 #include "backends/cpu/kernel.h"
@@ -167,6 +169,9 @@ Result<std::unique_ptr<Kernel>> DropoutFactory(const KernelInfo& info) {
   double ratio = n.GetFloat("ratio", 0.5f);
   bool new_style = info.opset == 0 || info.opset >= 12;
   std::string who = n.Describe();
+  // Training masks: one generator per kernel, seeded from the `seed` attribute (0 when absent,
+  // so runs are reproducible), advancing every Run so each step draws a fresh mask.
+  auto rng = std::make_shared<std::mt19937_64>(static_cast<uint64_t>(n.GetInt("seed", 0)) ^ 0x9E3779B97F4A7C15ull);
   return Make([=](KernelContext& ctx) -> Status {
     bool training = false;
     double r = ratio;
@@ -174,8 +179,25 @@ Result<std::unique_ptr<Kernel>> DropoutFactory(const KernelInfo& info) {
       r = ctx.inputs.size() > 1 && ctx.inputs[1] ? ctx.inputs[1]->GetAsDouble(0) : 0.5;
       training = ctx.inputs.size() > 2 && ctx.inputs[2] && ctx.inputs[2]->GetAsDouble(0) != 0;
     }
-    if (training && r > 0)
-      return Unimplemented("{}: training_mode=true with ratio {} needs random masks (not supported)", who, r);
+    if (training && r > 0) {
+      if (!(r < 1)) return InvalidArgument("{}: ratio {} must be in [0, 1) in training mode", who, r);
+      const Tensor& x = *ctx.inputs[0];
+      bool* mask = ctx.outputs.size() > 1 && ctx.outputs[1] ? ctx.outputs[1]->data<bool>() : nullptr;
+      std::uniform_real_distribution<double> u(0.0, 1.0);
+      const double scale = 1.0 / (1.0 - r);
+      auto run = [&](auto* y, const auto* xs) {
+        using T = std::remove_cv_t<std::remove_pointer_t<decltype(xs)>>;
+        for (int64_t i = 0; i < x.numel(); ++i) {
+          const bool keep = u(*rng) >= r;
+          y[i] = keep ? static_cast<T>(static_cast<double>(xs[i]) * scale) : T(0);
+          if (mask) mask[i] = keep;
+        }
+      };
+      if (x.dtype() == DType::kF32) run(ctx.outputs[0]->data<float>(), x.data<float>());
+      else if (x.dtype() == DType::kF64) run(ctx.outputs[0]->data<double>(), x.data<double>());
+      else return Unimplemented("{}: training mode supports float32/float64, got {}", who, DTypeName(x.dtype()));
+      return Status::Ok();
+    }
     CopyTensor(*ctx.inputs[0], *ctx.outputs[0], ctx.pool);
     if (ctx.outputs.size() > 1 && ctx.outputs[1]) {
       Tensor& m = *ctx.outputs[1];
