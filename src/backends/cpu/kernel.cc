@@ -19,7 +19,7 @@ KernelRegistry::KernelRegistry() {
   AddOneDnnKernels(defs_);
   AddFastElementwiseKernels(defs_);
   AddRefTrainingKernels(defs_);
-  AddRefTrainingKernels(defs_);
+  AddSparseKernels(defs_);
 }
 
 const KernelRegistry& KernelRegistry::Get() {
