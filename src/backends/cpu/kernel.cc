@@ -19,6 +19,7 @@ KernelRegistry::KernelRegistry() {
   AddOneDnnKernels(defs_);
   AddFastElementwiseKernels(defs_);
   AddRefTrainingKernels(defs_);
+  AddOneDnnTrainingKernels(defs_);
   AddSparseKernels(defs_);
 }
 

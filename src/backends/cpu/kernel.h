@@ -134,6 +134,7 @@ void AddRefMiscKernels(std::vector<KernelDef>& defs);
 void AddOneDnnKernels(std::vector<KernelDef>& defs);
 void AddFastElementwiseKernels(std::vector<KernelDef>& defs);
 void AddRefTrainingKernels(std::vector<KernelDef>& defs);  // training_ref*.cc
+void AddOneDnnTrainingKernels(std::vector<KernelDef>& defs);  // onednn_training.cc
 // Sparse Gemm/MatMul/1x1 Conv for pruned constant weights (backends/cpu/sparse_*.cc).
 void AddSparseKernels(std::vector<KernelDef>& defs);
 
