@@ -14,9 +14,10 @@
 //    total is a hardware reading, else "estimated".
 //  - predicted energy: the static cost model (analyze/) for one inference on a hardware profile.
 //
-// Input convention: float32, images scaled to [0, 1] then normalized with kInputMean/kInputStd
-// (Fashion-MNIST's statistics, the trainer's choice); the sample is reshaped to the model's
-// input rank ([N, 784] for an MLP, [N, 1, 28, 28] for a CNN).
+// Input convention: float32 images scaled to [0, 1], as the Trainer and train::Evaluate feed
+// them (so bench's top-1 equals `greenai eval`'s); with EvalOptions::normalize, additionally
+// (x - kInputMean) / kInputStd (Fashion-MNIST's statistics) for models trained that way.
+// The sample is reshaped to the model's input rank ([N, 784] or [N, 1, 28, 28]).
 // A model qualifies as a classifier when it has one float32 input and its first output is
 // float32 [N, classes] with classes >= the data set's class count; anything else is an
 // InvalidArgument naming the model and the input or output.
@@ -39,7 +40,8 @@
 
 namespace greenai::bench {
 
-// The one place bench's input normalization is defined (Fashion-MNIST mean/std of [0,1] pixels).
+// The one place bench's optional input normalization is defined (Fashion-MNIST mean/std of
+// [0, 1] pixels); used only with EvalOptions::normalize.
 inline constexpr float kInputMean = 0.2860f;
 inline constexpr float kInputStd = 0.3530f;
 
@@ -53,7 +55,7 @@ struct EvalOptions {
   int latency_runs = 200;      // timed batch-1 runs (capped by latency_max_s)
   double latency_max_s = 5.0;  // stop timing latency after this long (at least 10 runs)
   int num_threads = 0;         // Session threads; 0 = all
-  bool normalize = true;       // apply kInputMean/kInputStd
+  bool normalize = false;      // apply kInputMean/kInputStd (default: raw [0, 1], as the Trainer)
   ProgressFn progress;         // may be empty
 };
 

@@ -87,7 +87,7 @@ std::string ReportJson(const BenchReport& r) {
   j["created"] = energy::FormatTimestamp(r.created_wall);
   j["data"] = r.data;
   j["machine"] = r.machine;
-  j["requested"] = {{"batch", r.batch}, {"window_s", r.window_s}};
+  j["requested"] = {{"batch", r.batch}, {"window_s", r.window_s}, {"normalized", r.normalized}};
   j["sensors"] = {{"summary", r.sensors}, {"notes", r.sensor_notes}};
   j["idle"] = {{"duration_s", Num(r.idle.duration_s)},
                {"energy_j", Num(r.idle.energy_j)},
@@ -193,8 +193,10 @@ std::string ReportHtml(const BenchReport& r) {
 
   h += "<h2>Method</h2>\n<dl class=\"method\" id=\"method\">\n";
   h += fmt::format("<dt>top-1 accuracy (%)</dt><dd>Share of the {} samples whose highest output score is the label. "
-                   "Inputs: pixels scaled to [0, 1], normalized with mean {} and std {}.</dd>\n",
-                   XmlEscape(r.data), kInputMean, kInputStd);
+                   "Inputs: pixels scaled to [0, 1]{}.</dd>\n",
+                   XmlEscape(r.data),
+                   r.normalized ? fmt::format(", then normalized with mean {} and std {}", kInputMean, kInputStd)
+                                : std::string(" (not normalized, as greenai train feeds them)"));
   h += "<dt>latency p50 / p99 (ms)</dt><dd>Wall time of one run at batch 1 (or the model's fixed batch), after "
        "warm-up runs; nearest-rank percentiles over the timed runs.</dd>\n";
   h += "<dt>throughput (inferences/s)</dt><dd>Inferences completed per second during the loaded energy window, "

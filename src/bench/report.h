@@ -32,6 +32,7 @@ struct BenchReport {
   std::string carbon_warning;
   double window_s = 0;       // requested loaded window
   int64_t batch = 0;         // requested throughput batch
+  bool normalized = false;   // inputs normalized with kInputMean/kInputStd
   std::string machine;       // CPU model, threads
   std::vector<ModelResult> models;
 };

@@ -1,5 +1,5 @@
 // greenai bench MODEL... --data DATASET [--report DIR [--force]] [--limit N] [--batch N] [--window S]
-//               [--idle S] [--hardware NAME] [--threads N] [--json] [carbon options]
+//               [--idle S] [--hardware NAME] [--threads N] [--normalize] [--json] [carbon options]
 // For each classifier: top-1, latency p50/p99 at batch 1, throughput at batch N, joules per
 // inference over a steady-state window (idle power measured first and subtracted; gross and
 // net both reported), gCO2e per million inferences, file size, predicted vs measured energy
@@ -40,6 +40,7 @@ struct BenchArgs {
   std::string hardware;
   int threads = 0;
   bool json = false;
+  bool normalize = false;
   std::optional<double> cpu_tdp;
   energy::CarbonOptions carbon;
 };
@@ -140,6 +141,7 @@ int RunBench(const BenchArgs& a) {
   rep.data = fmt::format("{}, {} samples", ds.name(), ds.size());
   rep.window_s = a.window;
   rep.batch = a.batch;
+  rep.normalized = a.normalize;
   {
     energy::EstimatorOptions eo;
     eo.cpu_tdp_w = a.cpu_tdp;
@@ -162,6 +164,7 @@ int RunBench(const BenchArgs& a) {
   eo.batch = a.batch;
   eo.window_s = a.window;
   eo.num_threads = a.threads;
+  eo.normalize = a.normalize;
   eo.progress = pf;
   for (size_t i = 0; i < models.size(); ++i) {
     auto r = bench::EvaluateModel(*models[i], names[i], a.models[i], ds, tracker, rep.idle, eo);
@@ -223,6 +226,8 @@ void RegisterBench(CLI::App& app, int* exit_code) {
   sub->add_option("--threads", args->threads, "inference threads (default: all)");
   sub->add_option_function<double>(
       "--cpu-tdp", [args](const double& v) { args->cpu_tdp = v; }, "CPU TDP in watts for the estimator");
+  sub->add_flag("--normalize", args->normalize,
+                "normalize inputs with Fashion-MNIST's mean 0.2860 / std 0.3530 (default: raw [0, 1], as greenai train)");
   sub->add_flag("--json", args->json, "print one JSON object on stdout");
   AddCarbonOptions(sub, &args->carbon);
   sub->callback([args, exit_code] { *exit_code = RunBench(*args); });
