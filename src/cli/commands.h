@@ -17,5 +17,6 @@ void RegisterZoo(CLI::App& app, int* exit_code);
 void RegisterAnalyze(CLI::App& app, int* exit_code);
 void RegisterTrain(CLI::App& app, int* exit_code);
 void RegisterEval(CLI::App& app, int* exit_code);
+void RegisterBench(CLI::App& app, int* exit_code);
 
 }  // namespace greenai::cli

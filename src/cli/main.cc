@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   greenai::cli::RegisterAnalyze(app, &exit_code);
   greenai::cli::RegisterTrain(app, &exit_code);
   greenai::cli::RegisterEval(app, &exit_code);
+  greenai::cli::RegisterBench(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
