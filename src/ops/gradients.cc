@@ -228,6 +228,7 @@ GradientRegistry::GradientRegistry() {
   AddBasicGradients(rules);
   AddNnGradients(rules);
   AddTensorGradients(rules);
+  AddQuantGradients(rules);
   for (auto& [op, fn] : rules) rules_.push_back(Entry{"", op, fn});
 }
 

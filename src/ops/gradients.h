@@ -90,5 +90,6 @@ class GradientRegistry {
 void AddBasicGradients(std::vector<std::pair<std::string_view, GradFn>>& rules);
 void AddNnGradients(std::vector<std::pair<std::string_view, GradFn>>& rules);      // gradients_nn.cc
 void AddTensorGradients(std::vector<std::pair<std::string_view, GradFn>>& rules);  // gradients_tensor.cc
+void AddQuantGradients(std::vector<std::pair<std::string_view, GradFn>>& rules);   // gradients_quant.cc (STE)
 
 }  // namespace greenai
