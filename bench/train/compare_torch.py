@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Training throughput: greenai train vs PyTorch (CPU), same architecture, batch, optimizer
+(AdamW), data and thread count. Development-only (not part of `make test`).
+
+  python3 bench/train/compare_torch.py --greenai build/greenai [--threads 2] [--batch 128] [--samples 12800]
+
+Installs torch (CPU wheel) with pip if it is missing. Prints a markdown table of training
+samples/s (one epoch over the first --samples Fashion-MNIST training images, no evaluation;
+the greenai figure is the trainer's own epoch rate, the torch one is timed the same way:
+from the first batch to the last optimizer step) and the greenai/torch ratio.
+"""
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+
+DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def ensure_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "torch", "--index-url",
+                               "https://download.pytorch.org/whl/cpu"])
+
+
+def read_idx(path, limit):
+    import numpy as np
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    a = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    return a[:limit]
+
+
+def torch_model(arch):
+    import torch.nn as nn
+    if arch == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                             nn.Linear(256, 10))
+    layers, c = [], 1
+    for w in (32, 64):
+        for _ in range(2):
+            layers += [nn.Conv2d(c, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU()]
+            c = w
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def torch_rate(arch, x, y, batch, threads, lr):
+    import torch
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    model = torch_model(arch)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    n = (len(yt) // batch) * batch
+    perm = torch.randperm(len(yt))
+    model.train()
+    t0 = time.perf_counter()
+    for i in range(0, n, batch):
+        idx = perm[i:i + batch]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xt[idx]), yt[idx])
+        loss.backward()
+        opt.step()
+    return n / (time.perf_counter() - t0)
+
+
+def greenai_rate(greenai, arch, samples, batch, threads, lr, workdir):
+    out = os.path.join(workdir, arch + ".onnx")
+    r = subprocess.run([greenai, "train", "--model", arch, "--data", "fashion-mnist", "--limit", str(samples),
+                        "--epochs", "1", "--batch", str(batch), "--lr", str(lr), "--threads", str(threads),
+                        "--no-eval", "--json", "--out", out], capture_output=True, text=True,
+                       env=dict(os.environ, GREENAI_NO_PROGRESS="1"))
+    if r.returncode != 0:
+        raise SystemExit(f"greenai train --model {arch} failed: {r.stderr.strip()}")
+    return json.loads(r.stdout)["history"][0]["samples_per_s"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--greenai", required=True)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--samples", type=int, default=12800)
+    ap.add_argument("--archs", default="mlp,cnn")
+    ap.add_argument("--workdir", default="/tmp/greenai_train_bench")
+    args = ap.parse_args()
+    ensure_torch()
+    import numpy as np
+    import torch
+    os.makedirs(args.workdir, exist_ok=True)
+    x = read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz"), args.samples).astype(np.float32) / 255.0
+    x = np.ascontiguousarray(x.reshape(-1, 1, 28, 28))
+    y = read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz"), args.samples).astype(np.int64)
+    print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch}, {len(y)} samples, AdamW\n")
+    print("| model | greenai samples/s | PyTorch samples/s | greenai / PyTorch |")
+    print("|---|---:|---:|---:|")
+    for arch in args.archs.split(","):
+        g = greenai_rate(args.greenai, arch, args.samples, args.batch, args.threads, 1e-3, args.workdir)
+        t = torch_rate(arch, x, y, args.batch, args.threads, 1e-3)
+        print(f"| {arch} | {g:.0f} | {t:.0f} | {g / t:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
