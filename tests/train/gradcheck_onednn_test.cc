@@ -188,6 +188,24 @@ TEST(GradCheckOneDnn, SoftmaxGradsMatchReference) {
     }
 }
 
+TEST(GradCheckOneDnn, LayerNormAndGeluGradsMatchReference) {
+  std::mt19937 rng(206);
+  for (int64_t axis : {-1, 1}) {
+    SCOPED_TRACE("LayerNormalizationGrad axis " + std::to_string(axis));
+    const Shape s{4, 6, 8};
+    const Shape ns = axis == -1 ? Shape{8} : Shape{6, 8};
+    Node n = TrainingNode("LayerNormalizationGrad", {"dy", "x", "scale"}, {"dx", "ds", "db"});
+    n.SetInt("axis", axis);
+    ExpectOneDnnMatchesRef(n, {RandomF32(s, rng), RandomF32(s, rng, -2, 3), RandomF32(ns, rng, 0.5f, 1.5f)});
+  }
+  for (std::string approx : {"none", "tanh"}) {
+    SCOPED_TRACE("GeluGrad " + approx);
+    Node n = TrainingNode("GeluGrad", {"dy", "x"}, {"dx"});
+    n.SetString("approximate", approx);
+    ExpectOneDnnMatchesRef(n, {RandomF32({5, 33}, rng), RandomF32({5, 33}, rng, -4, 4)});
+  }
+}
+
 // A ResNet-style f32 training graph: the planned kernels for the backward ops are oneDNN's,
 // and its gradients agree with the reference-only plan.
 TEST(GradCheckOneDnn, CnnTrainingGraphPlansOneDnnBackward) {

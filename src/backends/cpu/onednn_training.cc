@@ -1,7 +1,8 @@
 // oneDNN backward kernels for the training ops (f32): ConvGrad (convolution backward data +
 // backward weights with bias), MaxPoolGrad / AveragePoolGrad (pooling backward; max re-runs
 // the forward in training mode for its workspace), BatchNormalizationGrad in training mode
-// (forward-training for the batch statistics, then backward), SoftmaxGrad / LogSoftmaxGrad.
+// (forward-training for the batch statistics, then backward), LayerNormalizationGrad (likewise),
+// SoftmaxGrad / LogSoftmaxGrad, GeluGrad (eltwise backward, erf and tanh forms).
 //
 // Each kernel keeps one plan per input shape (up to kMaxPlans). oneDNN picks layouts
 // (format_tag::any) for conv; pools run on the 8-channel blocked layout like the forward pool
@@ -439,6 +440,131 @@ class SoftmaxGradKernel : public CachedKernel<SoftmaxGradPlan> {
   }
 };
 
+// ---------------- LayerNormalizationGrad ----------------
+// oneDNN normalizes over the last dim; X is contiguous, so [.., axis..] is viewed as [R, D].
+
+struct LnGradPlan {
+  bool fallback = false;
+  dnnl::primitive fwd, bwd;
+  memory src, dst_scratch, mean, var, scale, shift, diff_dst, diff_src, diff_scale, diff_shift;
+  memory dx_scratch, dscale_scratch, dshift_scratch;
+};
+
+class LnGradKernel : public CachedKernel<LnGradPlan> {
+ public:
+  using CachedKernel::CachedKernel;
+
+ protected:
+  Status MakePlan(KernelContext& ctx, LnGradPlan& p) override {
+    const Tensor& x = *ctx.inputs[1];
+    GREENAI_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node_.GetInt("axis", -1), x.rank(), node_.Describe()));
+    const int64_t D = NumElements(Shape(x.shape().begin() + axis, x.shape().end()));
+    const int64_t R = x.numel() / std::max<int64_t>(D, 1);
+    if (ctx.inputs[2]->numel() != D || ctx.inputs[0]->shape() != x.shape() || D == 0 || R == 0) {
+      p.fallback = true;
+      return Status::Ok();
+    }
+    const float eps = node_.GetFloat("epsilon", 1e-5f);
+    const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+    const memory::desc md = PlainDesc({R, D}), smd({R}, kF32, tag::a), cmd({D}, kF32, tag::a);
+    dnnl::layer_normalization_forward::desc fd(dnnl::prop_kind::forward_training, md, smd, eps, flags);
+    dnnl::layer_normalization_forward::primitive_desc fpd(fd, Engine());
+    dnnl::layer_normalization_backward::desc bd(dnnl::prop_kind::backward, md, md, smd, eps, flags);
+    dnnl::layer_normalization_backward::primitive_desc bpd(bd, Engine(), fpd);
+    p.fwd = dnnl::layer_normalization_forward(fpd);
+    p.bwd = dnnl::layer_normalization_backward(bpd);
+    p.src = memory(md, Engine(), nullptr);
+    p.diff_dst = memory(md, Engine(), nullptr);
+    p.diff_src = memory(md, Engine(), nullptr);
+    p.dst_scratch = memory(md, Engine());
+    p.mean = memory(smd, Engine());
+    p.var = memory(smd, Engine());
+    p.scale = memory(cmd, Engine(), nullptr);
+    p.shift = memory(cmd, Engine());
+    std::fill_n(static_cast<float*>(p.shift.get_data_handle()), D, 0.0f);
+    p.diff_scale = memory(cmd, Engine(), nullptr);
+    p.diff_shift = memory(cmd, Engine(), nullptr);
+    if (!OutAt(ctx, 0)) p.dx_scratch = memory(md, Engine());
+    if (!OutAt(ctx, 1)) p.dscale_scratch = memory(cmd, Engine());
+    if (!OutAt(ctx, 2)) p.dshift_scratch = memory(cmd, Engine());
+    return Status::Ok();
+  }
+
+  Status RunPlan(KernelContext& ctx, LnGradPlan& p) override {
+    SetThreads(ThreadsForWork(static_cast<double>(ctx.inputs[1]->numel()) * 8, threads_));
+    auto bind = [](memory& m, const Tensor* t, memory& scratch) {
+      m.set_data_handle(t ? const_cast<void*>(t->raw()) : scratch.get_data_handle());
+    };
+    p.src.set_data_handle(const_cast<void*>(ctx.inputs[1]->raw()));
+    p.diff_dst.set_data_handle(const_cast<void*>(ctx.inputs[0]->raw()));
+    p.scale.set_data_handle(const_cast<void*>(ctx.inputs[2]->raw()));
+    bind(p.diff_src, OutAt(ctx, 0), p.dx_scratch);
+    bind(p.diff_scale, OutAt(ctx, 1), p.dscale_scratch);
+    bind(p.diff_shift, OutAt(ctx, 2), p.dshift_scratch);
+    p.fwd.execute(stream_, {{DNNL_ARG_SRC, p.src},
+                            {DNNL_ARG_DST, p.dst_scratch},
+                            {DNNL_ARG_MEAN, p.mean},
+                            {DNNL_ARG_VARIANCE, p.var},
+                            {DNNL_ARG_SCALE, p.scale},
+                            {DNNL_ARG_SHIFT, p.shift}});
+    p.bwd.execute(stream_, {{DNNL_ARG_SRC, p.src},
+                            {DNNL_ARG_MEAN, p.mean},
+                            {DNNL_ARG_VARIANCE, p.var},
+                            {DNNL_ARG_DIFF_DST, p.diff_dst},
+                            {DNNL_ARG_SCALE, p.scale},
+                            {DNNL_ARG_DIFF_SRC, p.diff_src},
+                            {DNNL_ARG_DIFF_SCALE, p.diff_scale},
+                            {DNNL_ARG_DIFF_SHIFT, p.diff_shift}});
+    stream_.wait();
+    return Status::Ok();
+  }
+};
+
+// ---------------- GeluGrad (eltwise backward) ----------------
+
+struct GeluGradPlan {
+  bool fallback = false;
+  dnnl::primitive bwd;
+  memory x, dy, dx;
+};
+
+class GeluGradKernel : public CachedKernel<GeluGradPlan> {
+ public:
+  using CachedKernel::CachedKernel;
+
+ protected:
+  Status MakePlan(KernelContext& ctx, GeluGradPlan& p) override {
+    const Tensor& x = *ctx.inputs[1];
+    if (ctx.inputs[0]->shape() != x.shape() || x.numel() == 0) {
+      p.fallback = true;
+      return Status::Ok();
+    }
+    const std::string approx = node_.GetString("approximate", "none");
+    if (approx != "none" && approx != "tanh")
+      return InvalidArgument("{}: approximate '{}' is not none or tanh", node_.Describe(), approx);
+    const auto alg = approx == "tanh" ? dnnl::algorithm::eltwise_gelu_tanh : dnnl::algorithm::eltwise_gelu_erf;
+    const memory::desc md = PlainDesc({x.numel()});
+    dnnl::eltwise_forward::desc fd(dnnl::prop_kind::forward_training, alg, md);
+    dnnl::eltwise_forward::primitive_desc fpd(fd, Engine());
+    dnnl::eltwise_backward::desc bd(alg, md, md);
+    p.bwd = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc(bd, Engine(), fpd));
+    p.x = memory(md, Engine(), nullptr);
+    p.dy = memory(md, Engine(), nullptr);
+    p.dx = memory(md, Engine(), nullptr);
+    return Status::Ok();
+  }
+
+  Status RunPlan(KernelContext& ctx, GeluGradPlan& p) override {
+    SetThreads(ThreadsForWork(static_cast<double>(ctx.inputs[1]->numel()) * 16, threads_));
+    p.x.set_data_handle(const_cast<void*>(ctx.inputs[1]->raw()));
+    p.dy.set_data_handle(const_cast<void*>(ctx.inputs[0]->raw()));
+    p.dx.set_data_handle(ctx.outputs[0]->raw());
+    p.bwd.execute(stream_, {{DNNL_ARG_SRC, p.x}, {DNNL_ARG_DIFF_DST, p.dy}, {DNNL_ARG_DIFF_SRC, p.dx}});
+    stream_.wait();
+    return Status::Ok();
+  }
+};
+
 template <typename K>
 Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
   const Node& n = info.node;
@@ -468,5 +594,7 @@ void AddOneDnnTrainingKernels(std::vector<KernelDef>& defs) {
   defs.push_back({"BatchNormalizationGrad", d, "f32_batchnormalizationgrad__onednn", 10, Create<BnGradKernel>});
   defs.push_back({"SoftmaxGrad", d, "f32_softmaxgrad__onednn", 10, Create<SoftmaxGradKernel>});
   defs.push_back({"LogSoftmaxGrad", d, "f32_logsoftmaxgrad__onednn", 10, Create<SoftmaxGradKernel>});
+  defs.push_back({"LayerNormalizationGrad", d, "f32_layernormalizationgrad__onednn", 10, Create<LnGradKernel>});
+  defs.push_back({"GeluGrad", d, "f32_gelugrad__onednn", 10, Create<GeluGradKernel>});
 }
 }  // namespace greenai
