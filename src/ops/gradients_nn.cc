@@ -100,15 +100,17 @@ Status BatchNormGrad(GradContext& c, std::vector<std::string>* dx) {
     if (c.node.HasOutput(i)) nout = i + 1;
   if (nout > 3) return Unimplemented("{}: saved_mean/saved_var outputs (opset < 14) are not supported", c.node.Describe());
   const bool training = c.b.opset() >= 14 ? c.node.GetInt("training_mode", 0) != 0 : nout > 1;
-  if (!training && ((c.needs[3]) || c.needs[4]))
+  if (!training && (c.needs[3] || c.needs[4]))
     return Unimplemented("{}: gradient with respect to input_mean/input_var (inference form) is not supported",
                          c.node.Describe());
-  auto outs = EmitTraining(c, "BatchNormalizationGrad",
-                           {c.dy[0], c.node.inputs[0], c.node.inputs[1], c.node.inputs[3], c.node.inputs[4]},
-                           {c.needs[0], c.needs[1], c.needs[2]}, false, [&](Node& n) {
-                             n.SetFloat("epsilon", c.node.GetFloat("epsilon", 1e-5f));
-                             n.SetInt("training_mode", training ? 1 : 0);
-                           });
+  std::vector<std::string> outs(3);
+  if (c.needs[0] || c.needs[1] || c.needs[2])
+    outs = EmitTraining(c, "BatchNormalizationGrad",
+                       {c.dy[0], c.node.inputs[0], c.node.inputs[1], c.node.inputs[3], c.node.inputs[4]},
+                       {c.needs[0], c.needs[1], c.needs[2]}, false, [&](Node& n) {
+                         n.SetFloat("epsilon", c.node.GetFloat("epsilon", 1e-5f));
+                         n.SetInt("training_mode", training ? 1 : 0);
+                       });
   for (size_t i = 0; i < 3; ++i) (*dx)[i] = outs[i];
   // In training mode Y does not depend on the running statistics fed in.
   for (size_t i = 3; i < 5; ++i)

@@ -135,6 +135,7 @@ Shape WithNC(int64_t n, int64_t c, const std::vector<int64_t>& sp) {
 struct ConvGradPlan {
   bool fallback = false;
   bool data = false, weights = false;
+  bool share_dy = false;  // both primitives want dY in the same non-plain layout: reorder once
   dnnl::primitive bwd_data, bwd_weights;
   Bound dy_d, w_d, dx_d, dy_w, x_w, dw_w, db_w;
   double macs = 0;
@@ -193,6 +194,7 @@ class ConvGradKernel : public CachedKernel<ConvGradPlan> {
       else p.dw_w.InitScratch(wpd.diff_weights_desc());
       if (want_db) p.db_w.Init(b_md, wpd.diff_bias_desc(), true);
       p.weights = true;
+      p.share_dy = p.data && p.dy_d.reorder && p.dy_w.reorder && p.dy_d.mem.get_desc() == p.dy_w.mem.get_desc();
     }
     return Status::Ok();
   }
@@ -211,10 +213,10 @@ class ConvGradKernel : public CachedKernel<ConvGradPlan> {
       p.dx_d.Out(stream_, dx);
     }
     if (p.weights) {
-      p.dy_w.In(stream_, dy);
+      if (!p.share_dy) p.dy_w.In(stream_, dy);
       p.x_w.In(stream_, *ctx.inputs[1]);
       p.dw_w.SetOut(dw);
-      std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, p.dy_w.arg()},
+      std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, p.share_dy ? p.dy_d.arg() : p.dy_w.arg()},
                                            {DNNL_ARG_SRC, p.x_w.arg()},
                                            {DNNL_ARG_DIFF_WEIGHTS, p.dw_w.arg()}};
       if (db) {
