@@ -18,5 +18,7 @@ void RegisterAnalyze(CLI::App& app, int* exit_code);
 void RegisterTrain(CLI::App& app, int* exit_code);
 void RegisterEval(CLI::App& app, int* exit_code);
 void RegisterBench(CLI::App& app, int* exit_code);
+void RegisterPrune(CLI::App& app, int* exit_code);
+void RegisterLowRank(CLI::App& app, int* exit_code);
 
 }  // namespace greenai::cli

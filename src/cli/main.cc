@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   greenai::cli::RegisterTrain(app, &exit_code);
   greenai::cli::RegisterEval(app, &exit_code);
   greenai::cli::RegisterBench(app, &exit_code);
+  greenai::cli::RegisterPrune(app, &exit_code);
+  greenai::cli::RegisterLowRank(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
