@@ -20,5 +20,6 @@ void RegisterEval(CLI::App& app, int* exit_code);
 void RegisterBench(CLI::App& app, int* exit_code);
 void RegisterPrune(CLI::App& app, int* exit_code);
 void RegisterLowRank(CLI::App& app, int* exit_code);
+void RegisterDistill(CLI::App& app, int* exit_code);
 
 }  // namespace greenai::cli
