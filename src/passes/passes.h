@@ -91,6 +91,23 @@ class ActivationFusion : public Pass {
   int fused_ = 0;
 };
 
+// QdqFusion (kTolerance, qdq_fusion.cc): QuantizeLinear/DequantizeLinear patterns around
+// Conv, MatMul and Gemm (with an optional Relu) become integer ops (QLinearConv,
+// QLinearMatMul, or MatMulInteger + int32 bias Add + QuantizeLinear requantization), and
+// DQ -> MaxPool/Reshape/Flatten/Transpose/Squeeze/Unsqueeze -> Q with equal parameters runs
+// on the integers. Results stay within one quantization step of the unfused graph. Runs
+// before constant folding (which would otherwise fold the weight DequantizeLinear nodes).
+class QdqFusion : public Pass {
+ public:
+  std::string_view name() const override { return "QdqFusion"; }
+  Preserves preserves() const override { return Preserves::kTolerance; }
+  Status Run(Model& model) override;
+  int fused() const { return fused_; }
+
+ private:
+  int fused_ = 0;
+};
+
 // Splits every node carrying kAttrActivation back into the standard op plus the activation
 // node, so the graph is valid ONNX again. Exact inverse of ActivationFusion.
 Status UnfuseActivations(Model& model);
@@ -100,6 +117,7 @@ struct PipelineOptions {
   bool conv_bn_folding = true;
   bool matmul_add_fusion = true;
   bool fuse_activations = false;  // see ActivationFusion: needs kernel support
+  bool qdq_fusion = true;         // QdqFusion, first in the pipeline
 };
 // DefaultPasses() == DefaultPasses(PipelineOptions{}).
 std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts);
