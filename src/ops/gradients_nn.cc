@@ -17,7 +17,9 @@ std::vector<std::string> EmitTraining(GradContext& c, const std::string& op, std
                                       const std::function<void(Node&)>& set) {
   Graph& g = c.b.graph();
   std::vector<std::string> outs;
-  for (size_t i = 0; i < want.size(); ++i) outs.push_back(want[i] ? g.UniqueName("grad_" + op) : "");
+  // UniqueName only avoids names already in the graph, so each slot gets its own base.
+  for (size_t i = 0; i < want.size(); ++i)
+    outs.push_back(want[i] ? g.UniqueName("grad_" + op + "_" + std::to_string(i)) : "");
   while (!outs.empty() && outs.back().empty()) outs.pop_back();
   Node* n = g.AddNode(op, std::move(inputs), outs, g.UniqueName("grad_" + op + "_node"));
   n->domain = std::string(kTrainingDomain);

@@ -103,7 +103,7 @@ Status ConcatGrad(GradContext& c, std::vector<std::string>* dx) {
   }
   Graph& g = c.b.graph();
   std::vector<std::string> outs;
-  for (size_t i = 0; i < sizes.size(); ++i) outs.push_back(g.UniqueName("grad_concat"));
+  for (size_t i = 0; i < sizes.size(); ++i) outs.push_back(g.UniqueName("grad_concat_" + std::to_string(i)));
   std::vector<std::string> in{c.dy[0]};
   if (c.b.opset() >= 13) in.push_back(IntsConst(c.b, sizes, "grad_split"));
   Node* n = g.AddNode("Split", in, outs, g.UniqueName("grad_split_node"));

@@ -384,6 +384,7 @@ class BnGradKernel : public CachedKernel<BnGradPlan> {
                             {DNNL_ARG_VARIANCE, p.var},
                             {DNNL_ARG_DIFF_DST, p.diff_dst},
                             {DNNL_ARG_SCALE, p.scale},
+                            {DNNL_ARG_SHIFT, p.shift},  // oneDNN 2.x lists it as a backward input with use_shift
                             {DNNL_ARG_DIFF_SRC, p.diff_src},
                             {DNNL_ARG_DIFF_SCALE, p.diff_scale},
                             {DNNL_ARG_DIFF_SHIFT, p.diff_shift}});
@@ -514,6 +515,7 @@ class LnGradKernel : public CachedKernel<LnGradPlan> {
                             {DNNL_ARG_VARIANCE, p.var},
                             {DNNL_ARG_DIFF_DST, p.diff_dst},
                             {DNNL_ARG_SCALE, p.scale},
+                            {DNNL_ARG_SHIFT, p.shift},  // oneDNN 2.x lists it as a backward input with use_shift
                             {DNNL_ARG_DIFF_SRC, p.diff_src},
                             {DNNL_ARG_DIFF_SCALE, p.diff_scale},
                             {DNNL_ARG_DIFF_SHIFT, p.diff_shift}});
