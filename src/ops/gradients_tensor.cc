@@ -42,6 +42,11 @@ Status ErfGrad(GradContext& c, std::vector<std::string>* dx) {
 
 Status LeakyReluGrad(GradContext& c, std::vector<std::string>* dx) {
   const DType t = grad::FloatType(c);
+  if (t == DType::kF32 || t == DType::kF64) {  // one fused pass (ReluGrad kernels handle f32/f64)
+    (*dx)[0] = EmitTraining(c, "ReluGrad", {c.dy[0], c.node.inputs[0]}, {true}, false,
+                            [&](Node& n) { n.SetFloat("alpha", c.node.GetFloat("alpha", 0.01f)); })[0];
+    return Status::Ok();
+  }
   const double alpha = c.node.GetFloat("alpha", 0.01f);
   const std::string pos = c.b.Emit("Greater", {c.node.inputs[0], c.b.ScalarConst(t, 0.0)});
   const std::string neg = c.b.Emit("Mul", {c.dy[0], c.b.ScalarConst(t, alpha)});

@@ -14,6 +14,7 @@
 //   LayerNormalizationGrad(dY, X, scale) -> (dX, dScale, dBias)   attrs axis, epsilon
 //   SoftmaxGrad(dY, Y) / LogSoftmaxGrad(dY, Y) -> dX              attr axis (opset 13 form)
 //   GeluGrad(dY, X) -> dX                                          attr approximate
+//   ReluGrad(dY, X) -> dX = X > 0 ? dY : alpha * dY               attr alpha (0: Relu; LeakyRelu's alpha)
 //   SliceGrad(dY, shape, starts, ends[, axes[, steps]]) -> dX     zeros of `shape`, dY scattered
 //   GatherGrad(dY, indices, shape) -> dX                           attr axis; scatter-add
 #include <algorithm>
@@ -136,6 +137,7 @@ void AddTrainingOps(std::vector<OpDef>& ops) {
   ops.push_back({"SoftmaxGrad", kDomain, 1, 2, 2, 1, 1, InferFirst, CostElementwiseGrad});
   ops.push_back({"LogSoftmaxGrad", kDomain, 1, 2, 2, 1, 1, InferFirst, CostElementwiseGrad});
   ops.push_back({"GeluGrad", kDomain, 1, 2, 2, 1, 1, InferFirst, CostElementwiseGrad});
+  ops.push_back({"ReluGrad", kDomain, 1, 2, 2, 1, 1, InferFirst, CostElementwiseGrad});
   ops.push_back({"SliceGrad", kDomain, 1, 4, 6, 1, 1, InferSliceGrad, nullptr});
   ops.push_back({"GatherGrad", kDomain, 1, 3, 3, 1, 1, InferGatherGrad, nullptr});
 }

@@ -188,8 +188,14 @@ TEST(GradCheckOneDnn, SoftmaxGradsMatchReference) {
     }
 }
 
-TEST(GradCheckOneDnn, LayerNormAndGeluGradsMatchReference) {
+TEST(GradCheckOneDnn, LayerNormGeluReluGradsMatchReference) {
   std::mt19937 rng(206);
+  for (float alpha : {0.0f, 0.2f}) {
+    SCOPED_TRACE("ReluGrad alpha " + std::to_string(alpha));
+    Node n = TrainingNode("ReluGrad", {"dy", "x"}, {"dx"});
+    if (alpha != 0) n.SetFloat("alpha", alpha);
+    ExpectOneDnnMatchesRef(n, {RandomF32({7, 45}, rng), RandomF32({7, 45}, rng, -2, 2)}, 0);
+  }
   for (int64_t axis : {-1, 1}) {
     SCOPED_TRACE("LayerNormalizationGrad axis " + std::to_string(axis));
     const Shape s{4, 6, 8};
@@ -259,7 +265,8 @@ TEST(GradCheckOneDnn, CnnTrainingGraphPlansOneDnnBackward) {
     EXPECT_NE((*fast)->kernel_name(i).find("onednn"), std::string_view::npos)
         << n.op_type << " planned " << (*fast)->kernel_name(i);
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"ConvGrad", "BatchNormalizationGrad", "MaxPoolGrad", "AveragePoolGrad"}));
+  EXPECT_EQ(seen, (std::set<std::string>{"ConvGrad", "BatchNormalizationGrad", "ReluGrad", "MaxPoolGrad",
+                                         "AveragePoolGrad"}));
 
   SessionOptions ro;
   ro.reference_only = true;

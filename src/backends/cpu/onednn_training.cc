@@ -2,7 +2,7 @@
 // backward weights with bias), MaxPoolGrad / AveragePoolGrad (pooling backward; max re-runs
 // the forward in training mode for its workspace), BatchNormalizationGrad in training mode
 // (forward-training for the batch statistics, then backward), LayerNormalizationGrad (likewise),
-// SoftmaxGrad / LogSoftmaxGrad, GeluGrad (eltwise backward, erf and tanh forms).
+// SoftmaxGrad / LogSoftmaxGrad, GeluGrad and ReluGrad (eltwise backward).
 //
 // Each kernel keeps one plan per input shape (up to kMaxPlans). oneDNN picks layouts
 // (format_tag::any) for conv; pools run on the 8-channel blocked layout like the forward pool
@@ -532,7 +532,7 @@ class LnGradKernel : public CachedKernel<LnGradPlan> {
   }
 };
 
-// ---------------- GeluGrad (eltwise backward) ----------------
+// ---------------- GeluGrad / ReluGrad (eltwise backward from the forward input) ----------------
 
 struct GeluGradPlan {
   bool fallback = false;
@@ -551,14 +551,20 @@ class GeluGradKernel : public CachedKernel<GeluGradPlan> {
       p.fallback = true;
       return Status::Ok();
     }
-    const std::string approx = node_.GetString("approximate", "none");
-    if (approx != "none" && approx != "tanh")
-      return InvalidArgument("{}: approximate '{}' is not none or tanh", node_.Describe(), approx);
-    const auto alg = approx == "tanh" ? dnnl::algorithm::eltwise_gelu_tanh : dnnl::algorithm::eltwise_gelu_erf;
+    dnnl::algorithm alg = dnnl::algorithm::eltwise_relu;
+    float alpha = 0;
+    if (node_.op_type == "ReluGrad") {
+      alpha = node_.GetFloat("alpha", 0.0f);
+    } else {
+      const std::string approx = node_.GetString("approximate", "none");
+      if (approx != "none" && approx != "tanh")
+        return InvalidArgument("{}: approximate '{}' is not none or tanh", node_.Describe(), approx);
+      alg = approx == "tanh" ? dnnl::algorithm::eltwise_gelu_tanh : dnnl::algorithm::eltwise_gelu_erf;
+    }
     const memory::desc md = PlainDesc({x.numel()});
-    dnnl::eltwise_forward::desc fd(dnnl::prop_kind::forward_training, alg, md);
+    dnnl::eltwise_forward::desc fd(dnnl::prop_kind::forward_training, alg, md, alpha);
     dnnl::eltwise_forward::primitive_desc fpd(fd, Engine());
-    dnnl::eltwise_backward::desc bd(alg, md, md);
+    dnnl::eltwise_backward::desc bd(alg, md, md, alpha);
     p.bwd = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc(bd, Engine(), fpd));
     p.x = memory(md, Engine(), nullptr);
     p.dy = memory(md, Engine(), nullptr);
@@ -567,7 +573,8 @@ class GeluGradKernel : public CachedKernel<GeluGradPlan> {
   }
 
   Status RunPlan(KernelContext& ctx, GeluGradPlan& p) override {
-    SetThreads(ThreadsForWork(static_cast<double>(ctx.inputs[1]->numel()) * 16, threads_));
+    SetThreads(ThreadsForWork(static_cast<double>(ctx.inputs[1]->numel()) * (node_.op_type == "ReluGrad" ? 1 : 16),
+                              threads_));
     p.x.set_data_handle(const_cast<void*>(ctx.inputs[1]->raw()));
     p.dy.set_data_handle(const_cast<void*>(ctx.inputs[0]->raw()));
     p.dx.set_data_handle(ctx.outputs[0]->raw());
@@ -608,5 +615,6 @@ void AddOneDnnTrainingKernels(std::vector<KernelDef>& defs) {
   defs.push_back({"LogSoftmaxGrad", d, "f32_logsoftmaxgrad__onednn", 10, Create<SoftmaxGradKernel>});
   defs.push_back({"LayerNormalizationGrad", d, "f32_layernormalizationgrad__onednn", 10, Create<LnGradKernel>});
   defs.push_back({"GeluGrad", d, "f32_gelugrad__onednn", 10, Create<GeluGradKernel>});
+  defs.push_back({"ReluGrad", d, "f32_relugrad__onednn", 10, Create<GeluGradKernel>});
 }
 }  // namespace greenai

@@ -1,5 +1,5 @@
 // Reference kernels for the training ops (ops/training.cc), part 2: SoftmaxGrad, LogSoftmaxGrad,
-// GeluGrad, SliceGrad, GatherGrad; and the family registration AddRefTrainingKernels.
+// GeluGrad, ReluGrad, SliceGrad, GatherGrad; and the family registration AddRefTrainingKernels.
 // Plain loops in double, f32 and f64.
 #include <cmath>
 #include <optional>
@@ -82,6 +82,23 @@ Status GeluGradRef(const Node& node, KernelContext& ctx) {
     }
     dx[i] = static_cast<T>(static_cast<double>(dy[i]) * d);
   }
+  return Status::Ok();
+}
+
+// One pass, no temporaries: the Greater + Where form of the rule cost two reference kernels
+// and a bool tensor per Relu.
+template <typename T>
+Status ReluGradRef(const Node& node, KernelContext& ctx) {
+  const Tensor& dY = *ctx.inputs[0];
+  const Tensor& X = *ctx.inputs[1];
+  if (dY.numel() != X.numel())
+    return InvalidArgument("{}: dY has {} elements but X has {} (must match)", node.Describe(), dY.numel(), X.numel());
+  const T alpha = static_cast<T>(node.GetFloat("alpha", 0.0f));
+  const T* dy = dY.data<T>();
+  const T* x = X.data<T>();
+  T* dx = ctx.outputs[0]->data<T>();
+  const int64_t n = X.numel();
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : alpha * dy[i];
   return Status::Ok();
 }
 
@@ -172,6 +189,7 @@ Result<std::unique_ptr<Kernel>> MakeRef(const KernelInfo& info) {
 template <typename T> struct SmK { static Status Run(const Node& n, KernelContext& c) { return SoftmaxGradRef<T>(n, false, c); } };
 template <typename T> struct LsmK { static Status Run(const Node& n, KernelContext& c) { return SoftmaxGradRef<T>(n, true, c); } };
 template <typename T> struct GeluK { static Status Run(const Node& n, KernelContext& c) { return GeluGradRef<T>(n, c); } };
+template <typename T> struct ReluK { static Status Run(const Node& n, KernelContext& c) { return ReluGradRef<T>(n, c); } };
 template <typename T> struct SliceK { static Status Run(const Node& n, KernelContext& c) { return SliceGradRef<T>(n, c); } };
 template <typename T> struct GatherK { static Status Run(const Node& n, KernelContext& c) { return GatherGradRef<T>(n, c); } };
 
@@ -181,6 +199,7 @@ void AddRefTrainingKernelsPart2(std::vector<KernelDef>& defs) {
   defs.push_back({"SoftmaxGrad", kDomain, "any_softmaxgrad__ref", 0, MakeRef<SmK>});
   defs.push_back({"LogSoftmaxGrad", kDomain, "any_logsoftmaxgrad__ref", 0, MakeRef<LsmK>});
   defs.push_back({"GeluGrad", kDomain, "any_gelugrad__ref", 0, MakeRef<GeluK>});
+  defs.push_back({"ReluGrad", kDomain, "any_relugrad__ref", 0, MakeRef<ReluK>});
   defs.push_back({"SliceGrad", kDomain, "any_slicegrad__ref", 0, MakeRef<SliceK>});
   defs.push_back({"GatherGrad", kDomain, "any_gathergrad__ref", 0, MakeRef<GatherK>});
 }
