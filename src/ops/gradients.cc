@@ -158,6 +158,13 @@ Status MatMulGrad(GradContext& c, std::vector<std::string>* dx) {
 
 Status ReluGrad(GradContext& c, std::vector<std::string>* dx) {
   const DType t = FloatTypeOf(c);
+  if (t == DType::kF32 || t == DType::kF64) {  // one fused pass: training op ReluGrad (ops/training.cc)
+    const std::string out = c.b.graph().UniqueName("grad_ReluGrad");
+    Node* n = c.b.graph().AddNode("ReluGrad", {c.dy[0], c.node.inputs[0]}, {out}, c.b.graph().UniqueName(out + "_node"));
+    n->domain = "ai.greenai.training";
+    (*dx)[0] = out;
+    return Status::Ok();
+  }
   const std::string zero = c.b.ScalarConst(t, 0.0);
   const std::string pos = c.b.Emit("Greater", {c.node.inputs[0], zero});
   (*dx)[0] = c.b.Emit("Where", {pos, c.dy[0], zero});
