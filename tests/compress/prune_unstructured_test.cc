@@ -109,16 +109,20 @@ TEST(PruneNM, TwoFourKeepsTheTwoLargestOfEveryGroup) {
     auto m = Mlp(as_gemm);
     auto orig = m->Clone();
     ASSERT_TRUE(PruneNM(*m, 2, 4, {}).ok());
-    for (const auto& w : Weights(*m)) {
+    for (const auto& l : FindPrunableLayers(*m->graph, {})) {
+      const std::string& w = l.weight;
       const Tensor& a = *orig->graph->FindInitializer(w);
       const Tensor& b = *m->graph->FindInitializer(w);
-      const int64_t K = a.dim(0), N = a.dim(1);  // BuildMlp weights are [in, out] (transB = 0)
+      // BuildMlp: Gemm weights are [out, in] with transB = 1, MatMul weights [in, out].
+      const bool tb = m->graph->nodes()[l.node_index]->GetInt("transB", 0) != 0;
+      const int64_t K = tb ? a.dim(1) : a.dim(0), N = tb ? a.dim(0) : a.dim(1);
       for (int64_t n = 0; n < N; ++n)
         for (int64_t k0 = 0; k0 < K; k0 += 4) {
           int nz = 0;
           float min_kept = 1e30f, max_dropped = 0;
           for (int64_t k = k0; k < k0 + 4; ++k) {
-            const float bv = b.data<float>()[k * N + n], av = std::fabs(a.data<float>()[k * N + n]);
+            const int64_t at = tb ? n * K + k : k * N + n;
+            const float bv = b.data<float>()[at], av = std::fabs(a.data<float>()[at]);
             if (bv != 0.f) {
               ++nz;
               min_kept = std::min(min_kept, av);
