@@ -168,6 +168,23 @@ TEST(GradCheckOneDnn, BatchNormGradTrainingMatchesReference) {
   }
 }
 
+TEST(GradCheckOneDnn, BatchNormTrainingForwardMatchesReference) {
+  std::mt19937 rng(207);
+  for (const Shape& s : {Shape{4, 3, 5, 5}, Shape{8, 16}, Shape{2, 8, 3, 4, 4}}) {
+    SCOPED_TRACE(ShapeToString(s));
+    Node n;
+    n.op_type = "BatchNormalization";
+    n.name = "bn";
+    n.inputs = {"x", "scale", "b", "mean", "var"};
+    n.outputs = {"y", "rm", "rv"};
+    n.SetInt("training_mode", 1);
+    n.SetFloat("momentum", 0.8f);
+    const Shape c{s[1]};
+    ExpectOneDnnMatchesRef(n, {RandomF32(s, rng, -2, 3), RandomF32(c, rng, 0.5f, 1.5f), RandomF32(c, rng),
+                               RandomF32(c, rng), RandomF32(c, rng, 0.5f, 1.5f)});
+  }
+}
+
 TEST(GradCheckOneDnn, SoftmaxGradsMatchReference) {
   std::mt19937 rng(204);
   for (std::string op : {"Softmax", "LogSoftmax"})

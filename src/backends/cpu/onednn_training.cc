@@ -1,7 +1,8 @@
 // oneDNN backward kernels for the training ops (f32): ConvGrad (convolution backward data +
 // backward weights with bias), MaxPoolGrad / AveragePoolGrad (pooling backward; max re-runs
 // the forward in training mode for its workspace), BatchNormalizationGrad in training mode
-// (forward-training for the batch statistics, then backward), LayerNormalizationGrad (likewise),
+// (forward-training for the batch statistics, then backward), the training-mode forward
+// BatchNormalization with running statistics, LayerNormalizationGrad (likewise),
 // SoftmaxGrad / LogSoftmaxGrad, GeluGrad and ReluGrad (eltwise backward).
 //
 // Each kernel keeps one plan per input shape (up to kMaxPlans). oneDNN picks layouts
@@ -401,6 +402,95 @@ class BnGradKernel : public CachedKernel<BnGradPlan> {
   }
 };
 
+// ---------------- BatchNormalization forward, training mode ----------------
+// The inference kernel (onednn_pool_norm.cc) declines training mode; this one computes the
+// batch statistics with oneDNN (blocked layout, as BatchNormalizationGrad) and updates the
+// running statistics as ONNX defines them: running = input * momentum + batch * (1 - momentum),
+// with the biased batch variance.
+
+struct BnTrainPlan {
+  bool fallback = false;
+  dnnl::primitive fwd;
+  Bound x, y;
+  memory mean, var, scale, shift;
+};
+
+class BnTrainKernel : public CachedKernel<BnTrainPlan> {
+ public:
+  using CachedKernel::CachedKernel;
+
+ protected:
+  Status MakePlan(KernelContext& ctx, BnTrainPlan& p) override {
+    const Tensor& x = *ctx.inputs[0];
+    if (x.rank() < 2 || x.rank() > 5) {
+      p.fallback = true;
+      return Status::Ok();
+    }
+    const float eps = node_.GetFloat("epsilon", 1e-5f);
+    const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+    const memory::desc user = PlainDesc(x.shape()), cmd({x.dim(1)}, kF32, tag::a);
+    const memory::desc md = x.rank() == 4   ? memory::desc(Dims(x.shape()), kF32, tag::aBcd8b)
+                            : x.rank() == 5 ? memory::desc(Dims(x.shape()), kF32, tag::aBcde8b)
+                                            : user;
+    dnnl::batch_normalization_forward::desc fd(dnnl::prop_kind::forward_training, md, eps, flags);
+    p.fwd = dnnl::batch_normalization_forward(dnnl::batch_normalization_forward::primitive_desc(fd, Engine()));
+    p.x.Init(user, md, false);
+    p.y.Init(user, md, true);
+    p.mean = memory(cmd, Engine());
+    p.var = memory(cmd, Engine());
+    p.scale = memory(cmd, Engine(), nullptr);
+    p.shift = memory(cmd, Engine(), nullptr);
+    return Status::Ok();
+  }
+
+  Status RunPlan(KernelContext& ctx, BnTrainPlan& p) override {
+    SetThreads(ThreadsForWork(static_cast<double>(ctx.inputs[0]->numel()) * 4, threads_));
+    p.x.In(stream_, *ctx.inputs[0]);
+    p.y.SetOut(ctx.outputs[0]);
+    p.scale.set_data_handle(const_cast<void*>(ctx.inputs[1]->raw()));
+    p.shift.set_data_handle(const_cast<void*>(ctx.inputs[2]->raw()));
+    p.fwd.execute(stream_, {{DNNL_ARG_SRC, p.x.arg()},
+                            {DNNL_ARG_DST, p.y.arg()},
+                            {DNNL_ARG_MEAN, p.mean},
+                            {DNNL_ARG_VARIANCE, p.var},
+                            {DNNL_ARG_SCALE, p.scale},
+                            {DNNL_ARG_SHIFT, p.shift}});
+    p.y.Out(stream_, ctx.outputs[0]);
+    stream_.wait();
+    const double mom = node_.GetFloat("momentum", 0.9f);
+    const int64_t C = ctx.inputs[0]->dim(1);
+    const float* bm = static_cast<const float*>(p.mean.get_data_handle());
+    const float* bv = static_cast<const float*>(p.var.get_data_handle());
+    for (size_t k = 1; k < 3; ++k) {
+      Tensor* out = OutAt(ctx, k);
+      if (!out) continue;
+      const float* in = ctx.inputs[2 + k]->data<float>();
+      const float* batch = k == 1 ? bm : bv;
+      float* o = out->data<float>();
+      for (int64_t c = 0; c < C; ++c)
+        o[c] = static_cast<float>(static_cast<double>(in[c]) * mom + static_cast<double>(batch[c]) * (1 - mom));
+    }
+    return Status::Ok();
+  }
+};
+
+Result<std::unique_ptr<Kernel>> CreateBnTrain(const KernelInfo& info) {
+  const Node& n = info.node;
+  size_t nout = 0;
+  for (size_t i = 0; i < n.outputs.size(); ++i)
+    if (n.HasOutput(i)) nout = i + 1;
+  const bool training = info.opset >= 14 ? n.GetInt("training_mode", 0) != 0 : nout > 1;
+  if (!training || nout > 3) return Unimplemented("{}: not a training-mode batch norm", n.Describe());
+  if (!AllF32(info)) return Unimplemented("{}: oneDNN training batch norm handles f32 only", n.Describe());
+  GREENAI_ASSIGN_OR_RETURN(CreatedKernel ref, CreateKernel(info, /*reference_only=*/true));
+  std::unique_ptr<Kernel> k;
+  GREENAI_RETURN_IF_ERROR(Guard(n.Describe(), [&]() -> Status {
+    k = std::make_unique<BnTrainKernel>(info, std::move(ref.kernel));
+    return Status::Ok();
+  }));
+  return k;
+}
+
 // ---------------- SoftmaxGrad / LogSoftmaxGrad ----------------
 
 struct SoftmaxGradPlan {
@@ -616,5 +706,7 @@ void AddOneDnnTrainingKernels(std::vector<KernelDef>& defs) {
   defs.push_back({"LayerNormalizationGrad", d, "f32_layernormalizationgrad__onednn", 10, Create<LnGradKernel>});
   defs.push_back({"GeluGrad", d, "f32_gelugrad__onednn", 10, Create<GeluGradKernel>});
   defs.push_back({"ReluGrad", d, "f32_relugrad__onednn", 10, Create<GeluGradKernel>});
+  // Above the inference kernel (priority 10), which declines training mode.
+  defs.push_back({"BatchNormalization", "", "f32_batchnormalization_training__onednn", 11, CreateBnTrain});
 }
 }  // namespace greenai
