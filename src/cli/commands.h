@@ -20,6 +20,7 @@ void RegisterEval(CLI::App& app, int* exit_code);
 void RegisterBench(CLI::App& app, int* exit_code);
 void RegisterPrune(CLI::App& app, int* exit_code);
 void RegisterLowRank(CLI::App& app, int* exit_code);
+void RegisterQuantize(CLI::App& app, int* exit_code);
 void RegisterDistill(CLI::App& app, int* exit_code);
 
 }  // namespace greenai::cli

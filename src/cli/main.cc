@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   greenai::cli::RegisterBench(app, &exit_code);
   greenai::cli::RegisterPrune(app, &exit_code);
   greenai::cli::RegisterLowRank(app, &exit_code);
+  greenai::cli::RegisterQuantize(app, &exit_code);
   greenai::cli::RegisterDistill(app, &exit_code);
   try {
     app.parse(argc, argv);
