@@ -229,6 +229,33 @@ TEST(GradCheckOneDnn, LayerNormGeluReluGradsMatchReference) {
   }
 }
 
+// Bad inputs to the training ops are errors naming the node, never crashes, on both kernels.
+TEST(GradCheckOneDnn, TrainingOpsRejectBadInputs) {
+  std::mt19937 rng(208);
+  for (bool reference : {true, false}) {
+    SCOPED_TRACE(reference ? "reference" : "best kernel");
+    RunNodeOptions o;
+    o.reference_only = reference;
+    Node conv = TrainingNode("ConvGrad", {"dy", "x", "w"}, {"dx", "dw"});
+    auto r = RunNode(conv, {RandomF32({1, 2, 5, 5}, rng), RandomF32({1, 3, 6, 6}, rng), RandomF32({2, 3, 3, 3}, rng)}, o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("ConvGrad 't'"), std::string::npos) << r.status().message();
+    Node pool = TrainingNode("MaxPoolGrad", {"dy", "x"}, {"dx"});
+    pool.SetInts("kernel_shape", {2, 2});
+    r = RunNode(pool, {RandomF32({1, 2, 2, 2}, rng), RandomF32({1, 2, 4, 4}, rng)}, o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("MaxPoolGrad 't'"), std::string::npos) << r.status().message();
+  }
+  Node sce = TrainingNode("SoftmaxCrossEntropyLossGrad", {"dl", "s", "l"}, {"ds"});
+  auto r = RunNode(sce, {Tensor::Scalar<float>(1.0f), RandomF32({2, 3}, rng), Tensor::FromVector<int64_t>({2}, {0, 3})});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("label 3"), std::string::npos) << r.status().message();
+  Node gather = TrainingNode("GatherGrad", {"dy", "i", "shape"}, {"dx"});
+  r = RunNode(gather, {RandomF32({2}, rng), Tensor::FromVector<int64_t>({2}, {0, 5}), Tensor::FromVector<int64_t>({1}, {4})});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("index 5"), std::string::npos) << r.status().message();
+}
+
 // A ResNet-style f32 training graph: the planned kernels for the backward ops are oneDNN's,
 // and its gradients agree with the reference-only plan.
 TEST(GradCheckOneDnn, CnnTrainingGraphPlansOneDnnBackward) {
