@@ -15,8 +15,12 @@
 //    the graph holding d loss / d input i, with the input's shape and dtype; it may leave
 //    "" for inputs that need none (or integer inputs such as Reshape's shape).
 //  - Rules append nodes through ctx.b (unique names, constants as initializers) and never
-//    edit existing nodes. Errors (an attribute combination the rule does not handle) name
-//    the node and the rule.
+//    edit existing nodes, with one exception: a training-mode Dropout without a mask output
+//    gets one named (it changes no value). Errors (an attribute combination the rule does
+//    not handle) name the node and the rule.
+//  - Backward computations ONNX has no op for are training ops in domain
+//    "ai.greenai.training" (ops/training.cc lists them, with their kernels in
+//    backends/cpu/training_ref*.cc and onednn_training.cc).
 // Broadcasting: BroadcastGrad sums a gradient over the axes an operand was broadcast along,
 // found from the operand's static shape alone: all leading axes the operand lacks, plus its
 // size-1 axes (reducing a size-1 output axis is a no-op, so an unknown output dim is fine).
