@@ -1,0 +1,266 @@
+// Fast int8 kernels for the integer graphs QdqFusion produces (passes/qdq_fusion.cc):
+//
+//  - "u8s8_matmulinteger__avx2_sign": MatMulInteger with a constant int8 B whose values lie in
+//    [-127, 127] and whose zero point is 0 (symmetric weights, what greenai quantize writes),
+//    A uint8 or int8 with a constant scalar zero point. B stays 8-bit (4x less memory traffic
+//    than float weights, 2x less than the int16-widened int8_gemm.h path).
+//    Exactness on AVX2 without VNNI: vpmaddubsw multiplies unsigned x signed bytes and adds
+//    pairs with int16 saturation; with u8 activations (<= 255) x s8 weights a pair can reach
+//    2 * 255 * 127 > 32767 and saturate (why ONNX Runtime advises reduce_range on AVX2). Here A
+//    is first shifted to int8 (a - 128) and the sign is moved onto B (vpsignb), so the unsigned
+//    operand is |a'| <= 128 and a pair is at most 2 * 128 * 127 = 32512: never saturates. The
+//    shift comes back exactly as (128 - z_a) * colsum(B) per column. With AVX-512 VNNI /
+//    AVX-VNNI, vpdpbusd would replace vpmaddubsw + vpmaddwd + vpaddd (not on this machine).
+//  - "i32_quantizelinear__avx2": QuantizeLinear of int32 (the requantization after
+//    MatMulInteger + bias), per tensor or per axis on the last axis, computed in double
+//    exactly as the reference kernel (x / scale, round half to even, + zero point, saturate).
+// Both decline (Unimplemented) anything else; the reference / int8_gemm.h kernels then run.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "backends/cpu/kernel.h"
+
+namespace greenai {
+
+namespace {
+
+#if defined(__AVX2__)
+
+constexpr int64_t kPanel = 16;  // columns per panel (two ymm of 8 int32)
+constexpr int64_t kRows = 4;    // rows per micro-tile
+
+int32_t ScalarInt(const Tensor& t) {
+  return t.dtype() == DType::kU8 ? t.data<uint8_t>()[0] : t.data<int8_t>()[0];
+}
+
+class MatMulIntegerSign : public Kernel {
+ public:
+  static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    const Node& n = info.node;
+    auto decline = [&](const char* why) { return Unimplemented("{}: avx2 sign kernel: {}", n.Describe(), why); };
+    if (info.input_types.size() < 2 || info.const_inputs.size() < 2) return decline("needs A and B");
+    const DType at = info.input_types[0].dtype;
+    if (at != DType::kU8 && at != DType::kI8) return decline("A is not 8-bit");
+    const Tensor* b = info.const_inputs[1];
+    if (!b || b->dtype() != DType::kI8 || b->rank() != 2) return decline("B is not a constant int8 matrix");
+    const int8_t* bd = b->data<int8_t>();
+    for (int64_t i = 0; i < b->numel(); ++i)
+      if (bd[i] == -128) return decline("B holds -128 (pairs could saturate)");
+    if (n.HasInput(3)) {
+      const Tensor* zb = info.const_inputs.size() > 3 ? info.const_inputs[3] : nullptr;
+      if (!zb) return decline("b_zero_point is not constant");
+      for (int64_t i = 0; i < zb->numel(); ++i)
+        if (zb->GetAsDouble(i) != 0) return decline("b_zero_point is not 0");
+    }
+    int32_t za = 0;
+    if (n.HasInput(2)) {
+      const Tensor* t = info.const_inputs.size() > 2 ? info.const_inputs[2] : nullptr;
+      if (!t || t->numel() != 1) return decline("a_zero_point is not a constant scalar");
+      za = ScalarInt(*t);
+    }
+    auto k = std::unique_ptr<MatMulIntegerSign>(new MatMulIntegerSign());
+    k->signed_a_ = at == DType::kI8;
+    k->za_ = za;
+    k->Pack(*b);
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+
+  Status Run(KernelContext& ctx) override {
+    const Tensor& a = *ctx.inputs[0];
+    Tensor& c = *ctx.outputs[0];
+    if (a.rank() < 1 || a.dim(-1) != k_)
+      return InvalidArgument("MatMulInteger: A has shape {} but B has {} rows", ShapeToString(a.shape()), k_);
+    const int64_t M = a.numel() / k_;
+    // Row shift to int8 and the exact correction per column: sum (a - za) b = sum a' b + (shift - za) colsum.
+    const int32_t shift = signed_a_ ? 0 : 128;
+    std::vector<int32_t> corr(static_cast<size_t>(n_));
+    for (int64_t j = 0; j < n_; ++j) corr[static_cast<size_t>(j)] = (shift - za_) * colsum_[static_cast<size_t>(j)];
+    const int64_t row_tiles = (M + kRows - 1) / kRows;
+    const int64_t panels = (n_ + kPanel - 1) / kPanel;
+    const auto* ab = static_cast<const uint8_t*>(a.raw());
+    int32_t* cd = c.data<int32_t>();
+    auto body = [&](int64_t lo, int64_t hi) {
+      alignas(32) int8_t rows[kRows][kMaxK];
+      std::vector<int8_t> heap;
+      int8_t* rp[kRows];
+      const bool big = k4_ > kMaxK;
+      if (big) heap.assign(static_cast<size_t>(kRows * k4_), 0);
+      for (int64_t r = 0; r < kRows; ++r) rp[r] = big ? heap.data() + r * k4_ : rows[r];
+      for (int64_t t = lo; t < hi; ++t) {
+        const int64_t m0 = t * kRows, nr = std::min(kRows, M - m0);
+        for (int64_t r = 0; r < nr; ++r) {
+          const uint8_t* src = ab + (m0 + r) * k_;
+          for (int64_t kk = 0; kk < k_; ++kk) rp[r][kk] = static_cast<int8_t>(src[kk] ^ (signed_a_ ? 0 : 0x80));
+          std::memset(rp[r] + k_, 0, static_cast<size_t>(k4_ - k_));
+        }
+        for (int64_t p = 0; p < panels; ++p) Tile(rp, nr, p, cd + m0 * n_, corr.data());
+      }
+    };
+    const bool small = M * n_ * k_ < (int64_t{1} << 20);
+    if (small || !ctx.pool) body(0, row_tiles);
+    else ctx.pool->ParallelFor(row_tiles, 1, body);
+    return Status::Ok();
+  }
+
+ private:
+  static constexpr int64_t kMaxK = 4096;
+
+  void Pack(const Tensor& b) {
+    k_ = b.dim(0);
+    n_ = b.dim(1);
+    k4_ = (k_ + 3) / 4 * 4;
+    const int64_t panels = (n_ + kPanel - 1) / kPanel;
+    packed_.assign(static_cast<size_t>(panels * k4_ * kPanel), 0);
+    colsum_.assign(static_cast<size_t>(n_), 0);
+    const int8_t* bd = b.data<int8_t>();
+    for (int64_t kk = 0; kk < k_; ++kk)
+      for (int64_t j = 0; j < n_; ++j) {
+        const int64_t p = j / kPanel, col = j % kPanel, q = kk / 4;
+        packed_[static_cast<size_t>(((p * (k4_ / 4) + q) * kPanel + col) * 4 + kk % 4)] = bd[kk * n_ + j];
+        colsum_[static_cast<size_t>(j)] += bd[kk * n_ + j];
+      }
+  }
+
+  // C[r, panel columns] for nr <= 4 rows.
+  void Tile(int8_t* const* rp, int64_t nr, int64_t p, int32_t* c, const int32_t* corr) const {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[kRows][2];
+    for (int64_t r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    const int8_t* bp = packed_.data() + p * (k4_ / 4) * kPanel * 4;
+    const int64_t quads = k4_ / 4;
+    for (int64_t q = 0; q < quads; ++q) {
+      const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64));
+      const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64 + 32));
+      for (int64_t r = 0; r < nr; ++r) {
+        int32_t quad;
+        std::memcpy(&quad, rp[r] + q * 4, 4);
+        const __m256i av = _mm256_set1_epi32(quad);
+        const __m256i aa = _mm256_abs_epi8(av);
+        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(b0, av)), ones));
+        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(b1, av)), ones));
+      }
+    }
+    const int64_t j0 = p * kPanel, nc = std::min(kPanel, n_ - j0);
+    for (int64_t r = 0; r < nr; ++r) {
+      alignas(32) int32_t tmp[kPanel];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), acc[r][0]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), acc[r][1]);
+      int32_t* row = c + r * n_ + j0;
+      for (int64_t j = 0; j < nc; ++j) row[j] = tmp[j] + corr[j0 + j];
+    }
+  }
+
+  struct AlignedDeleter {
+    void operator()(int8_t* p) const { std::free(p); }
+  };
+  // 32-byte aligned storage for the packed panels.
+  class AlignedBytes {
+   public:
+    void assign(size_t n, int8_t v) {
+      p_.reset(static_cast<int8_t*>(std::aligned_alloc(32, (n + 31) / 32 * 32)));
+      std::memset(p_.get(), v, n);
+    }
+    const int8_t* data() const { return p_.get(); }
+    int8_t& operator[](size_t i) { return p_.get()[i]; }
+
+   private:
+    std::unique_ptr<int8_t, AlignedDeleter> p_;
+  };
+
+  bool signed_a_ = false;
+  int32_t za_ = 0;
+  int64_t k_ = 0, n_ = 0, k4_ = 0;
+  AlignedBytes packed_;
+  std::vector<int32_t> colsum_;
+};
+
+// QuantizeLinear int32 -> uint8/int8, per tensor or per last axis, in double like the reference.
+class RequantizeInt32 : public Kernel {
+ public:
+  static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    const Node& n = info.node;
+    auto decline = [&](const char* why) { return Unimplemented("{}: avx2 requantize: {}", n.Describe(), why); };
+    if (info.input_types.empty() || info.input_types[0].dtype != DType::kI32) return decline("input is not int32");
+    if (!info.input_types[0].has_shape || info.input_types[0].dims.empty()) return decline("rank unknown");
+    const Tensor* s = info.const_inputs.size() > 1 ? info.const_inputs[1] : nullptr;
+    const Tensor* z = info.const_inputs.size() > 2 ? info.const_inputs[2] : nullptr;
+    if (!s || s->dtype() != DType::kF32 || !z || z->numel() != s->numel()) return decline("scale/zero point not constant");
+    if (z->dtype() != DType::kU8 && z->dtype() != DType::kI8) return decline("zero point is not 8-bit");
+    const int rank = info.input_types[0].rank();
+    const int64_t last = info.input_types[0].dims.back();
+    if (s->numel() > 1) {
+      int64_t axis = n.GetInt("axis", 1);
+      if (axis < 0) axis += rank;
+      if (axis != rank - 1 || last != s->numel()) return decline("per-axis scale not on the last axis");
+    }
+    auto k = std::unique_ptr<RequantizeInt32>(new RequantizeInt32());
+    k->u8_ = z->dtype() == DType::kU8;  // the output type is the zero point's
+    for (int64_t i = 0; i < s->numel(); ++i) {
+      k->scale_.push_back(static_cast<double>(s->data<float>()[i]));
+      k->zp_.push_back(z->GetAsDouble(i));
+    }
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+
+  Status Run(KernelContext& ctx) override {
+    const Tensor& x = *ctx.inputs[0];
+    Tensor& y = *ctx.outputs[0];
+    const int64_t n = static_cast<int64_t>(scale_.size());
+    const int64_t total = x.numel();
+    const int32_t* xd = x.data<int32_t>();
+    const double lo = u8_ ? 0 : -128, hi = u8_ ? 255 : 127;
+    const __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(hi);
+    alignas(32) int32_t out[4];
+    for (int64_t i = 0; i < total;) {
+      const int64_t c = n == 1 ? 0 : i % n;
+      if (n == 1 || c + 4 <= n) {
+        if (i + 4 <= total) {
+          const __m256d v = _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xd + i)));
+          const __m256d sc = n == 1 ? _mm256_set1_pd(scale_[0]) : _mm256_loadu_pd(scale_.data() + c);
+          const __m256d zp = n == 1 ? _mm256_set1_pd(zp_[0]) : _mm256_loadu_pd(zp_.data() + c);
+          __m256d q = _mm256_round_pd(_mm256_div_pd(v, sc), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+          q = _mm256_min_pd(_mm256_max_pd(_mm256_add_pd(q, zp), vlo), vhi);
+          _mm_store_si128(reinterpret_cast<__m128i*>(out), _mm256_cvtpd_epi32(q));
+          for (int j = 0; j < 4; ++j) Store(y, i + j, out[j]);
+          i += 4;
+          continue;
+        }
+      }
+      const double q = std::clamp(std::nearbyint(static_cast<double>(xd[i]) / scale_[static_cast<size_t>(c)]) +
+                                      zp_[static_cast<size_t>(c)], lo, hi);
+      Store(y, i, static_cast<int32_t>(q));
+      ++i;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  void Store(Tensor& y, int64_t i, int32_t v) const {
+    if (u8_) y.data<uint8_t>()[i] = static_cast<uint8_t>(v);
+    else y.data<int8_t>()[i] = static_cast<int8_t>(v);
+  }
+  bool u8_ = true;
+  std::vector<double> scale_, zp_;
+};
+
+#endif  // __AVX2__
+
+}  // namespace
+
+void AddInt8FastKernels(std::vector<KernelDef>& defs) {
+#if defined(__AVX2__)
+  defs.push_back({"MatMulInteger", "", "u8s8_matmulinteger__avx2_sign", 20, MatMulIntegerSign::Create});
+  defs.push_back({"QuantizeLinear", "", "i32_quantizelinear__avx2", 20, RequantizeInt32::Create});
+#else
+  (void)defs;
+#endif
+}
+
+}  // namespace greenai

@@ -1,0 +1,104 @@
+// The AVX2 int8 kernels (backends/cpu/int8_gemm_avx2.cc) against the reference kernels:
+// bit-exact, over sizes below, at and above the 4x16 tile and K not a multiple of 4.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "backends/cpu/run_node.h"
+
+namespace greenai {
+namespace {
+
+template <typename T>
+Tensor RandomInts(Shape s, int lo, int hi, std::mt19937& rng) {
+  Tensor t = Tensor::Create(DTypeOf<T>(), std::move(s)).value();
+  std::uniform_int_distribution<int> d(lo, hi);
+  for (auto& v : t.span<T>()) v = static_cast<T>(d(rng));
+  return t;
+}
+
+TEST(Int8Avx2, MatMulIntegerMatchesReference) {
+  std::mt19937 rng(42);
+  Node n;
+  n.op_type = "MatMulInteger";
+  n.name = "mmi";
+  n.inputs = {"a", "b", "za", "zb"};
+  n.outputs = {"c"};
+  int cases = 0;
+  for (int64_t m : {1, 3, 4, 5, 9, 64})
+    for (int64_t k : {1, 3, 4, 7, 33, 70})
+      for (int64_t nn : {1, 8, 16, 17, 40})
+        for (bool a_signed : {false, true}) {
+          Tensor a = a_signed ? RandomInts<int8_t>({m, k}, -128, 127, rng) : RandomInts<uint8_t>({m, k}, 0, 255, rng);
+          Tensor b = RandomInts<int8_t>({k, nn}, -127, 127, rng);
+          Tensor za = a_signed ? Tensor::Scalar<int8_t>(static_cast<int8_t>(rng() % 256 - 128))
+                               : Tensor::Scalar<uint8_t>(static_cast<uint8_t>(rng() % 256));
+          Tensor zb = Tensor::Scalar<int8_t>(0);
+          RunNodeOptions fast, ref;
+          std::string_view name;
+          fast.kernel_name_out = &name;
+          ref.reference_only = true;
+          auto y = RunNode(n, {a, b, za, zb}, fast);
+          auto r = RunNode(n, {a, b, za, zb}, ref);
+          ASSERT_TRUE(y.ok() && r.ok()) << y.status().ToString() << r.status().ToString();
+          EXPECT_EQ(name, "u8s8_matmulinteger__avx2_sign");
+          for (int64_t i = 0; i < r->at(0).numel(); ++i)
+            ASSERT_EQ((*y)[0].data<int32_t>()[i], (*r)[0].data<int32_t>()[i]) << m << "x" << k << "x" << nn << " @" << i;
+          ++cases;
+        }
+  EXPECT_EQ(cases, 360);
+}
+
+TEST(Int8Avx2, MatMulIntegerDeclinesMinus128Weights) {
+  std::mt19937 rng(1);
+  Node n;
+  n.op_type = "MatMulInteger";
+  n.inputs = {"a", "b"};
+  n.outputs = {"c"};
+  Tensor a = RandomInts<uint8_t>({2, 8}, 0, 255, rng);
+  Tensor b = RandomInts<int8_t>({8, 3}, -127, 127, rng);
+  b.data<int8_t>()[5] = -128;  // u8 x s8 pairs could saturate in vpmaddubsw: must not take the fast path
+  RunNodeOptions fast;
+  std::string_view name;
+  fast.kernel_name_out = &name;
+  auto y = RunNode(n, {a, b}, fast);
+  ASSERT_TRUE(y.ok());
+  EXPECT_NE(name, "u8s8_matmulinteger__avx2_sign");
+}
+
+TEST(Int8Avx2, RequantizeMatchesReference) {
+  std::mt19937 rng(7);
+  for (bool per_axis : {false, true})
+    for (DType out : {DType::kU8, DType::kI8}) {
+      const int64_t rows = 5, cols = 13;
+      Tensor x = RandomInts<int32_t>({rows, cols}, -200000, 200000, rng);
+      std::vector<float> sv;
+      for (int64_t i = 0; i < (per_axis ? cols : 1); ++i) sv.push_back(100.f + static_cast<float>(rng() % 1000));
+      Tensor s = per_axis ? Tensor::FromVector<float>({cols}, sv) : Tensor::Scalar<float>(sv[0]);
+      Tensor z;
+      if (out == DType::kU8) {
+        std::vector<uint8_t> zv(sv.size(), 3);
+        z = per_axis ? Tensor::FromVector<uint8_t>({cols}, zv) : Tensor::Scalar<uint8_t>(3);
+      } else {
+        std::vector<int8_t> zv(sv.size(), -5);
+        z = per_axis ? Tensor::FromVector<int8_t>({cols}, zv) : Tensor::Scalar<int8_t>(-5);
+      }
+      Node n;
+      n.op_type = "QuantizeLinear";
+      n.inputs = {"x", "s", "z"};
+      n.outputs = {"y"};
+      if (per_axis) n.SetInt("axis", -1);
+      RunNodeOptions fast, ref;
+      std::string_view name;
+      fast.kernel_name_out = &name;
+      ref.reference_only = true;
+      auto y = RunNode(n, {x, s, z}, fast);
+      auto r = RunNode(n, {x, s, z}, ref);
+      ASSERT_TRUE(y.ok() && r.ok()) << y.status().ToString() << r.status().ToString();
+      EXPECT_EQ(name, "i32_quantizelinear__avx2");
+      for (int64_t i = 0; i < x.numel(); ++i) EXPECT_EQ((*y)[0].GetAsDouble(i), (*r)[0].GetAsDouble(i)) << i;
+    }
+}
+
+}  // namespace
+}  // namespace greenai
