@@ -176,41 +176,55 @@ TEST(QuantFp16, MlpHalfWeightsFloatBoundary) {
   }
 }
 
-// int4 block-wise: |y_q - y| <= sum_k |x_k| * s(block(k), n) / 2.
-TEST(QuantInt4, MatMulBlockwiseWithinBound) {
-  auto m = quanttest::NewModel();
-  Graph& g = *m->graph;
-  const int64_t K = 64, N = 5;
-  g.inputs.push_back({"x", TensorType::Of(DType::kF32, {3, K}), ""});
-  g.outputs.push_back({"y", TensorType::Of(DType::kF32, {3, N}), ""});
-  g.AddInitializer("W", quanttest::RandomTensor({K, N}, 77));
-  g.AddNode("MatMul", {"x", "W"}, {"y"}, "mm");
-  QuantizeOptions o;
-  o.mode = QuantMode::kInt4Weight;
-  o.int4_block = 32;
-  QuantizeReport rep;
-  auto q = Quantize(*m, o, {}, &rep);
-  ASSERT_TRUE(q.ok()) << q.status().ToString();
-  ASSERT_EQ(rep.quantized.size(), 1u);
-  const Tensor* packed = nullptr;
-  for (const auto& [name, t] : (*q)->graph->initializers)
-    if (t.dtype() == DType::kU8 && t.numel() == K * N / 2) packed = &t;
-  ASSERT_NE(packed, nullptr) << "two int4 values per byte";
-  const Tensor& W = *g.FindInitializer("W");
-  auto feeds = Batches("x", {3, K}, 1, 5)[0];
-  Tensor y = RunOne(*m, feeds), yq = RunOne(**q, feeds);
-  ASSERT_TRUE(yq.defined());
-  const float* x = feeds[0].second.data<float>();
-  for (int64_t r = 0; r < 3; ++r)
-    for (int64_t n = 0; n < N; ++n) {
-      double bound = 0;
-      for (int64_t b = 0; b < K / 32; ++b) {
-        float a = 0;
-        for (int64_t k = b * 32; k < (b + 1) * 32; ++k) a = std::max(a, std::fabs(W.data<float>()[k * N + n]));
-        for (int64_t k = b * 32; k < (b + 1) * 32; ++k) bound += std::fabs(x[r * K + k]) * (a / 7) / 2;
-      }
-      EXPECT_LE(std::fabs(yq.data<float>()[r * N + n] - y.data<float>()[r * N + n]), bound * 1.001 + 1e-6);
+// int4 block-wise: |y_q - y| <= sum_k |x_k| * s(block(k), n) / 2, for a MatMul [K, N] with K a
+// multiple of the block and a Gemm with transB whose K = 70 leaves a partial last block.
+TEST(QuantInt4, BlockwiseWithinBound) {
+  for (int64_t K : {64, 70}) {
+    const bool gemm = K == 70;
+    const int64_t N = 5, B = 32;
+    auto m = quanttest::NewModel();
+    Graph& g = *m->graph;
+    g.inputs.push_back({"x", TensorType::Of(DType::kF32, {3, K}), ""});
+    g.outputs.push_back({"y", TensorType::Of(DType::kF32, {3, N}), ""});
+    Tensor W = quanttest::RandomTensor({K, N}, 77);  // [K, N] view used for the bound
+    if (gemm) {
+      Tensor wt = Tensor::Create(DType::kF32, {N, K}).value();
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t n = 0; n < N; ++n) wt.data<float>()[n * K + k] = W.data<float>()[k * N + n];
+      g.AddInitializer("W", wt);
+      g.AddNode("Gemm", {"x", "W"}, {"y"}, "mm")->SetInt("transB", 1);
+    } else {
+      g.AddInitializer("W", W);
+      g.AddNode("MatMul", {"x", "W"}, {"y"}, "mm");
     }
+    QuantizeOptions o;
+    o.mode = QuantMode::kInt4Weight;
+    o.int4_block = static_cast<int>(B);
+    QuantizeReport rep;
+    auto q = Quantize(*m, o, {}, &rep);
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    ASSERT_EQ(rep.quantized.size(), 1u) << K;
+    const int64_t Kp = (K + B - 1) / B * B;
+    const Tensor* packed = nullptr;
+    for (const auto& [name, t] : (*q)->graph->initializers)
+      if (t.dtype() == DType::kU8 && t.numel() == Kp * N / 2) packed = &t;
+    ASSERT_NE(packed, nullptr) << "two int4 values per byte";
+    auto feeds = Batches("x", {3, K}, 1, 5)[0];
+    Tensor y = RunOne(*m, feeds), yq = RunOne(**q, feeds);
+    ASSERT_TRUE(yq.defined());
+    const float* x = feeds[0].second.data<float>();
+    for (int64_t r = 0; r < 3; ++r)
+      for (int64_t n = 0; n < N; ++n) {
+        double bound = 0;
+        for (int64_t b = 0; b * B < K; ++b) {
+          const int64_t end = std::min(K, (b + 1) * B);
+          float a = 0;
+          for (int64_t k = b * B; k < end; ++k) a = std::max(a, std::fabs(W.data<float>()[k * N + n]));
+          for (int64_t k = b * B; k < end; ++k) bound += std::fabs(x[r * K + k]) * (a / 7) / 2;
+        }
+        EXPECT_LE(std::fabs(yq.data<float>()[r * N + n] - y.data<float>()[r * N + n]), bound * 1.001 + 1e-6) << K;
+      }
+  }
 }
 
 TEST(QuantBadInput, NoFloatWeightsWarnsAndKeepsModel) {

@@ -107,27 +107,35 @@ Status RewriteInt4Weights(Model& m, const QuantizeOptions& opts, QuantizeReport*
     }
     const Tensor* w = n->inputs.size() > 1 && IsConstant(g, n->inputs[1]) ? g.FindInitializer(n->inputs[1]) : nullptr;
     const bool trans = n->op_type == "Gemm" && n->GetInt("transB", 0) != 0;
-    if (!w || w->dtype() != DType::kF32 || w->rank() != 2 || trans) {
-      report->warnings.push_back(n->Describe() + ": weight is not a constant float32 [K, N] matrix, stays float");
+    if (!w || w->dtype() != DType::kF32 || w->rank() != 2) {
+      report->warnings.push_back(n->Describe() + ": weight is not a constant float32 matrix, stays float");
       continue;
+    }
+    if (n->op_type == "Gemm" && (n->GetFloat("alpha", 1.f) != 1.f || n->GetInt("transA", 0) != 0)) {
+      report->warnings.push_back(n->Describe() + ": Gemm with alpha != 1 or transA is not supported, stays float");
+      continue;
+    }
+    Tensor wkn = *w;
+    if (trans) {  // Gemm transB: blocks run along K, so store [K, N] and clear transB
+      wkn = Tensor::Create(DType::kF32, {w->dim(1), w->dim(0)}).value();
+      for (int64_t i = 0; i < w->dim(0); ++i)
+        for (int64_t k = 0; k < w->dim(1); ++k) wkn.data<float>()[k * w->dim(0) + i] = w->data<float>()[i * w->dim(1) + k];
+      w = &wkn;
     }
     const int64_t K = w->dim(0), N = w->dim(1);
-    if (K % block != 0) {
-      report->warnings.push_back(fmt::format("{}: K = {} is not a multiple of the block size {}, stays float",
-                                             n->Describe(), K, block));
-      continue;
-    }
-    const int64_t nb = K / block;
+    // A last partial block is padded with zeros (packed as 0 + 8) and sliced off after expansion.
+    const int64_t nb = (K + block - 1) / block, Kp = nb * block;
     std::vector<float> scales(static_cast<size_t>(nb * N));
-    std::vector<uint8_t> packed(static_cast<size_t>(K * N / 2));
+    std::vector<uint8_t> packed(static_cast<size_t>(Kp * N / 2), 0x88);
     const float* d = w->data<float>();
     for (int64_t b = 0; b < nb; ++b)
       for (int64_t j = 0; j < N; ++j) {
+        const int64_t k_end = std::min(K, (b + 1) * block);
         float a = 0;
-        for (int64_t k = b * block; k < (b + 1) * block; ++k) a = std::max(a, std::fabs(d[k * N + j]));
+        for (int64_t k = b * block; k < k_end; ++k) a = std::max(a, std::fabs(d[k * N + j]));
         const float s = a > 0 ? a / 7.f : 1.f;
         scales[static_cast<size_t>(b * N + j)] = s;
-        for (int64_t k = b * block; k < (b + 1) * block; ++k) {
+        for (int64_t k = b * block; k < k_end; ++k) {
           const int64_t idx = k * N + j;
           const int q = static_cast<int>(std::clamp(std::nearbyint(d[idx] / s), -8.f, 7.f)) + 8;
           uint8_t& byte = packed[static_cast<size_t>(idx / 2)];
@@ -138,10 +146,10 @@ Status RewriteInt4Weights(Model& m, const QuantizeOptions& opts, QuantizeReport*
     auto name = [&](const char* suffix) { return g.UniqueName(base + suffix); };
     const std::string p = name("_int4_packed"), sc = name("_int4_scale"), shape3 = name("_int4_shape3"),
                       shape2 = name("_int4_shape2");
-    g.AddInitializer(p, Tensor::FromVector<uint8_t>({K * N / 2}, packed));
+    g.AddInitializer(p, Tensor::FromVector<uint8_t>({Kp * N / 2}, packed));
     g.AddInitializer(sc, Tensor::FromVector<float>({nb, 1, N}, scales));
     g.AddInitializer(shape3, Tensor::FromVector<int64_t>({3}, {nb, block, N}));
-    g.AddInitializer(shape2, Tensor::FromVector<int64_t>({2}, {K, N}));
+    g.AddInitializer(shape2, Tensor::FromVector<int64_t>({2}, {Kp, N}));
     const std::string t0 = name("_int4_shl"), lo = name("_int4_lo"), hi = name("_int4_hi"), lo2 = name("_int4_lo2"),
                       hi2 = name("_int4_hi2"), cat = name("_int4_pairs"), f = name("_int4_float"),
                       c = name("_int4_centered"), r3 = name("_int4_blocks"), sc3 = name("_int4_scaled"),
@@ -156,8 +164,17 @@ Status RewriteInt4Weights(Model& m, const QuantizeOptions& opts, QuantizeReport*
     g.AddNode("Sub", {f, eight}, {c}, name("_Sub"));
     g.AddNode("Reshape", {c, shape3}, {r3}, name("_Reshape_blocks"));
     g.AddNode("Mul", {r3, sc}, {sc3}, name("_Mul_scale"));
-    g.AddNode("Reshape", {sc3, shape2}, {wd}, name("_Reshape_weight"));
+    if (Kp == K) {
+      g.AddNode("Reshape", {sc3, shape2}, {wd}, name("_Reshape_weight"));
+    } else {
+      const std::string full = name("_int4_padded"), st = name("_int4_slice_start"), en = name("_int4_slice_end");
+      g.AddNode("Reshape", {sc3, shape2}, {full}, name("_Reshape_weight"));
+      g.AddInitializer(st, Tensor::FromVector<int64_t>({1}, {0}));
+      g.AddInitializer(en, Tensor::FromVector<int64_t>({1}, {K}));
+      g.AddNode("Slice", {full, st, en}, {wd}, name("_Slice_weight"));  // axes default: 0
+    }
     n->inputs[1] = wd;
+    if (trans) n->SetInt("transB", 0);
     report->quantized.push_back(n->name);
     any = true;
   }

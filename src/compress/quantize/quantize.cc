@@ -224,6 +224,9 @@ Result<std::unique_ptr<Model>> Quantize(const Model& model, const QuantizeOption
       GREENAI_RETURN_IF_ERROR(qi::RewriteInt4Weights(*m, opts, report));
       break;
   }
+  // Weights replaced by their quantized copies are dropped here.
+  DeadCodeElimination dce;
+  GREENAI_RETURN_IF_ERROR(dce.Run(*m));
   // Types inferred for the float graph may be stale now; the loader re-infers.
   m->graph->value_types.clear();
   m->producer_name = "greenai";
