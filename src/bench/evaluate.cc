@@ -254,7 +254,8 @@ Result<ModelResult> EvaluateModel(const Model& model, const std::string& name, c
       r.correct += best == data.label(first + i);
       ++r.samples;
     }
-    Report(opt.progress, "accuracy " + name, b + 1, nb,
+    if ((b + 1) % std::max<int64_t>(1, nb / 100) == 0 || b + 1 == nb)
+      Report(opt.progress, "accuracy " + name, b + 1, nb,
            fmt::format("top-1 {:.2f} %", 100.0 * static_cast<double>(r.correct) / static_cast<double>(r.samples)));
   }
   r.top1 = static_cast<double>(r.correct) / static_cast<double>(r.samples);
@@ -270,10 +271,13 @@ Result<ModelResult> EvaluateModel(const Model& model, const std::string& name, c
       const auto a = Clock::now();
       GREENAI_RETURN_IF_ERROR(RunOnce(s, io, x1, name, data.num_classes()).status());
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
-      Report(opt.progress, "latency " + name, static_cast<int64_t>(ms.size()), want,
-             fmt::format("p50 {:.3f} ms", Percentile(ms, 50)));
+      if (ms.size() % 50 == 0)
+        Report(opt.progress, "latency " + name, static_cast<int64_t>(ms.size()), want,
+               fmt::format("p50 {:.3f} ms", Percentile(ms, 50)));
       if (ms.size() >= 10 && SecondsSince(t0) >= opt.latency_max_s) break;
     }
+    Report(opt.progress, "latency " + name, static_cast<int64_t>(ms.size()), static_cast<int64_t>(ms.size()),
+           fmt::format("p50 {:.3f} ms", Percentile(ms, 50)));
     r.latency_runs = static_cast<int>(ms.size());
     r.latency_p50_ms = Percentile(ms, 50);
     r.latency_p99_ms = Percentile(ms, 99);
@@ -296,6 +300,8 @@ Result<ModelResult> EvaluateModel(const Model& model, const std::string& name, c
     r.window_start_wall = WallNow();
     const auto t0 = Clock::now();
     const int64_t total_ms = static_cast<int64_t>(opt.window_s * 1000);
+    const std::string phase = "energy window " + name;
+    double last_report = -1;
     int64_t runs = 0;
     Status run_status;
     do {
@@ -305,10 +311,17 @@ Result<ModelResult> EvaluateModel(const Model& model, const std::string& name, c
         break;
       }
       ++runs;
+      // Progress at most every 0.25 s: formatting per run would slow small models measurably.
       const double el = SecondsSince(t0);
-      Report(opt.progress, "energy window " + name, static_cast<int64_t>(el * 1000), total_ms,
-             fmt::format("{:.0f} inferences/s", static_cast<double>(runs * r.batch) / std::max(el, 1e-9)));
-    } while (SecondsSince(t0) < opt.window_s);
+      if (el - last_report >= 0.25) {
+        last_report = el;
+        Report(opt.progress, phase, static_cast<int64_t>(el * 1000), total_ms,
+               fmt::format("{:.0f} inferences/s", static_cast<double>(runs * r.batch) / std::max(el, 1e-9)));
+      }
+      if (el >= opt.window_s) break;
+    } while (true);
+    Report(opt.progress, phase, total_ms, total_ms,
+           fmt::format("{:.0f} inferences/s", static_cast<double>(runs * r.batch) / std::max(SecondsSince(t0), 1e-9)));
     const double elapsed = SecondsSince(t0);
     r.window_end_wall = WallNow();
     auto w = tracker.EndWindow(wname);

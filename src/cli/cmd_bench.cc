@@ -138,7 +138,7 @@ int RunBench(const BenchArgs& a) {
   bench::BenchReport rep;
   rep.sensors = det.summary;
   rep.sensor_notes = det.notes;
-  rep.data = fmt::format("{}, {} samples", ds.name(), ds.size());
+  rep.data = fmt::format("{} (test split), {} samples", a.data, ds.size());
   rep.window_s = a.window;
   rep.batch = a.batch;
   rep.normalized = a.normalize;
