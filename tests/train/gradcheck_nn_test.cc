@@ -178,6 +178,19 @@ TEST(GradCheckNn, BatchNormalizationTrainingWithRunningStats) {
   }
 }
 
+TEST(GradCheckNn, BatchNormalizationOpset12TrainingByOutputCount) {
+  // Before opset 14 there is no training_mode: running-statistics outputs mean training.
+  GradCheck c(12);
+  c.Input({"X", {4, 2, 3}});
+  c.Input({"scale", {2}, 0.5, 1.5});
+  c.Input({"B", {2}});
+  c.Fixed("mean", Tensor::FromVector<double>({2}, {0.3, -0.1}));
+  c.Fixed("var", Tensor::FromVector<double>({2}, {0.9, 1.7}));
+  c.g().AddNode("BatchNormalization", {"X", "scale", "B", "mean", "var"}, {"Y", "rm", "rv"}, "bn");
+  c.Output("Y");
+  c.Run(63, 1e-5);
+}
+
 TEST(GradCheckNn, BatchNormalizationInferenceForm) {
   GradCheck c(15);
   c.Input({"X", {2, 3, 4}});
