@@ -131,6 +131,7 @@ TEST(GradCheckOneDnn, PoolGradsMatchReference) {
       {"include pad", {1, 8, 7, 7}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 0, 1},
       {"1-D", {2, 8, 11}, {3}, {2}, {1, 1}},
       {"odd channels", {2, 5, 6, 6}, {2, 2}, {1, 1}, {}},
+      {"3-D", {1, 8, 4, 5, 5}, {2, 2, 2}, {2, 2, 2}, {0, 1, 1, 0, 1, 1}},
   };
   std::mt19937 rng(202);
   for (std::string op : {"MaxPool", "AveragePool"})
