@@ -335,8 +335,33 @@ Result<ModelResult> EvaluateModel(const Model& model, const std::string& name, c
     r.gross_j_per_inference = pi.gross_j;
     r.net_j_per_inference = pi.net_j;
     r.energy_method = DescribeMethod(*w);
+    if (w->process_total_j > 0) {
+      r.has_attributed = true;
+      r.attributed_j_per_inference = w->process_total_j / static_cast<double>(r.inferences);
+    }
+    r.headline_j_per_inference = r.net_j_per_inference;
+    r.headline_basis = "net of idle";
   }
   return r;
+}
+
+std::string ChooseHeadline(std::vector<ModelResult>& results) {
+  bool all_net = true, all_attr = true;
+  for (const auto& r : results) {
+    all_net = all_net && r.net_j_per_inference > 0;
+    all_attr = all_attr && r.has_attributed;
+  }
+  const bool attr = !all_net && all_attr;
+  for (auto& r : results) {
+    r.headline_j_per_inference = attr ? r.attributed_j_per_inference : r.net_j_per_inference;
+    r.headline_basis = attr ? "process-attributed" : "net of idle";
+  }
+  if (all_net) return "";
+  return attr ? "loaded power did not exceed idle power for every model (other work on the machine, or a load "
+                "within sensor noise), so net figures are not meaningful; charts and carbon use the energy "
+                "attributed to this process by its share of CPU time"
+              : "loaded power did not exceed idle power for every model and no process attribution is available; "
+                "net figures are shown as computed";
 }
 
 Status AddPrediction(const Model& model, const std::string& profile_name, const std::string& config_dir,

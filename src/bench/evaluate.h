@@ -95,10 +95,17 @@ struct ModelResult {
   double loaded_energy_j = 0;
   double gross_j_per_inference = 0;
   double net_j_per_inference = 0;
+  // Share of the window's energy attributed to this process by CPU time (tracker attribution);
+  // has_attributed false when the tracker does no attribution.
+  bool has_attributed = false;
+  double attributed_j_per_inference = 0;
+  // The figure charted and used for carbon, the same basis for every model (ChooseHeadline).
+  double headline_j_per_inference = 0;
+  std::string headline_basis;
   double window_start_wall = 0, window_end_wall = 0;
   EnergyMethod energy_method;
   // carbon (filled by the caller that resolved the carbon source)
-  double g_co2e_per_million = 0;        // from net J
+  double g_co2e_per_million = 0;        // from the headline J
   double g_co2e_per_million_gross = 0;  // from gross J
   // prediction (filled by AddPrediction)
   bool has_prediction = false;
@@ -117,6 +124,12 @@ struct PerInference {
   double gross_j = 0, net_j = 0;
 };
 PerInference EnergyPerInference(double loaded_j, double loaded_s, double idle_w, int64_t count);
+
+// Picks one basis for every model's headline J/inference: "net of idle" when every model's
+// net figure is positive; otherwise (loaded power within noise of idle, e.g. other work on the
+// machine during the idle window) "process-attributed" when every model has it, else net.
+// Returns a note explaining a fallback ("" when net is used).
+std::string ChooseHeadline(std::vector<ModelResult>& results);
 
 // "measured" only when every in-total component of `r` is measured.
 EnergyMethod DescribeMethod(const energy::WindowReport& r);

@@ -33,7 +33,7 @@ std::string Ms(double ms) { return ms >= 100 ? fmt::format("{:.1f} ms", ms) : fm
 std::pair<double, const char*> EnergyScale(const std::vector<ModelResult>& ms) {
   double hi = 0;
   for (const auto& m : ms)
-    if (std::isfinite(m.net_j_per_inference)) hi = std::max(hi, std::fabs(m.net_j_per_inference));
+    if (std::isfinite(m.headline_j_per_inference)) hi = std::max(hi, std::fabs(m.headline_j_per_inference));
   if (hi >= 1 || hi == 0) return {1.0, "J"};
   if (hi >= 1e-3) return {1e3, "mJ"};
   return {1e6, "uJ"};
@@ -52,6 +52,7 @@ dl.method dt{font-weight:bold;margin-top:8px}dl.method dd{margin-left:16px;font-
 std::string EnergyText(double j) {
   if (!std::isfinite(j)) return "n/a";
   const double a = std::fabs(j);
+  if (a < 1e-12) return "0 J";  // rounding noise of a difference of equal energies
   if (a >= 1) return fmt::format("{:.3f} J", j);
   if (a >= 1e-3) return fmt::format("{:.3f} mJ", j * 1e3);
   if (a >= 1e-6) return fmt::format("{:.3f} uJ", j * 1e6);
@@ -68,13 +69,15 @@ std::string ReportCsv(const BenchReport& r) {
   std::string s =
       "model,path,file_size_bytes,top1_percent,samples,latency_batch,latency_p50_ms,latency_p99_ms,batch,"
       "throughput_inferences_per_s,window_s,inferences,loaded_energy_j,idle_power_w,gross_j_per_inference,"
-      "net_j_per_inference,energy_method,g_co2e_per_million_inferences,predicted_j_per_inference,prediction_profile\n";
+      "net_j_per_inference,attributed_j_per_inference,headline_j_per_inference,headline_basis,energy_method,"
+      "g_co2e_per_million_inferences,predicted_j_per_inference,prediction_profile\n";
   for (const auto& m : r.models) {
-    s += fmt::format("{},{},{:.0f},{:.4f},{},{},{:.6f},{:.6f},{},{:.3f},{:.3f},{},{:.6f},{:.4f},{:.9g},{:.9g},{},{:.6g},{},{}\n",
+    s += fmt::format("{},{},{:.0f},{:.4f},{},{},{:.6f},{:.6f},{},{:.3f},{:.3f},{},{:.6f},{:.4f},{:.9g},{:.9g},{},{:.9g},{},{},{:.6g},{},{}\n",
                      CsvField(m.name), CsvField(m.path), m.file_bytes, m.top1 * 100, m.samples, m.latency_batch,
                      m.latency_p50_ms, m.latency_p99_ms, m.batch, m.throughput_per_s, m.window_s, m.inferences,
                      m.loaded_energy_j, r.idle.power_w, m.gross_j_per_inference, m.net_j_per_inference,
-                     m.energy_method.method, m.g_co2e_per_million,
+                     m.has_attributed ? fmt::format("{:.9g}", m.attributed_j_per_inference) : std::string(),
+                     m.headline_j_per_inference, m.headline_basis, m.energy_method.method, m.g_co2e_per_million,
                      m.has_prediction ? fmt::format("{:.9g}", m.predicted_j_per_inference) : std::string(),
                      CsvField(m.prediction_profile));
   }
@@ -117,6 +120,9 @@ std::string ReportJson(const BenchReport& r) {
                    {"idle_power_w", Num(r.idle.power_w)},
                    {"gross_j_per_inference", Num(m.gross_j_per_inference)},
                    {"net_j_per_inference", Num(m.net_j_per_inference)},
+                   {"attributed_j_per_inference", m.has_attributed ? Num(m.attributed_j_per_inference) : Json(nullptr)},
+                   {"headline_j_per_inference", Num(m.headline_j_per_inference)},
+                   {"headline_basis", m.headline_basis},
                    {"method", m.energy_method.method},
                    {"source", m.energy_method.source}};
     o["carbon"] = {{"g_co2e_per_million_inferences", Num(m.g_co2e_per_million)},
@@ -141,10 +147,12 @@ std::string ReportHtml(const BenchReport& r) {
   const std::string label = any_estimated ? "estimated" : "measured";
   const std::string cls = any_estimated ? "est" : "meas";
 
+  const std::string basis =
+      !r.models.empty() && r.models[0].headline_basis == "process-attributed" ? "process-attributed" : "net";
   std::vector<ScatterPoint> pts;
   std::vector<Bar> sizes, lat;
   for (const auto& m : r.models) {
-    pts.push_back({m.name, m.net_j_per_inference * scale, m.top1 * 100});
+    pts.push_back({m.name, m.headline_j_per_inference * scale, m.top1 * 100});
     sizes.push_back({m.name, m.file_bytes / 1e6});
     lat.push_back({m.name, m.latency_p50_ms});
   }
@@ -161,7 +169,7 @@ std::string ReportHtml(const BenchReport& r) {
                     : "every component was read from hardware counters");
   h += "<div class=\"charts\">\n<div id=\"pareto\">\n";
   h += ScatterSvg(pts, {.title = fmt::format("Accuracy vs energy per inference ({})", label),
-                        .x_label = fmt::format("net energy per inference ({}, {})", unit, label),
+                        .x_label = fmt::format("{} energy per inference ({}, {})", basis, unit, label),
                         .y_label = "top-1 accuracy (%)"});
   h += "</div>\n<div id=\"size\">\n";
   h += BarsSvg(sizes, {.title = "Model file size", .unit = "MB"});
@@ -171,17 +179,18 @@ std::string ReportHtml(const BenchReport& r) {
 
   h += "<h2>Results</h2>\n<table id=\"results\">\n<thead><tr><th class=\"l\">model</th><th>top-1</th><th>latency p50</th>"
        "<th>latency p99</th><th>throughput</th><th>J / inference (net)</th><th>J / inference (gross)</th>"
+       "<th>J / inference (attributed)</th>"
        "<th>gCO2e / 1M inferences</th><th>predicted J / inference</th><th>file size</th><th class=\"l\">energy method</th>"
        "</tr></thead>\n<tbody>\n";
   for (const auto& m : r.models) {
     h += fmt::format(
         "<tr class=\"model-row\" data-model=\"{}\"><td class=\"l\">{}</td><td>{}</td><td>{}{}</td><td>{}</td>"
-        "<td>{:.1f} /s (batch {})</td><td>{}</td><td>{}</td><td>{:.4g} g</td><td>{}</td><td>{}</td>"
+        "<td>{:.1f} /s (batch {})</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4g} g</td><td>{}</td><td>{}</td>"
         "<td class=\"l\"><span class=\"{}\">{}</span></td></tr>\n",
         XmlEscape(m.name), XmlEscape(m.name), Pct(m.top1), Ms(m.latency_p50_ms),
         m.latency_batch != 1 ? fmt::format(" (batch {})", m.latency_batch) : std::string(), Ms(m.latency_p99_ms),
         m.throughput_per_s, m.batch, EnergyText(m.net_j_per_inference), EnergyText(m.gross_j_per_inference),
-        m.g_co2e_per_million,
+        m.has_attributed ? EnergyText(m.attributed_j_per_inference) : std::string("n/a"), m.g_co2e_per_million,
         m.has_prediction ? EnergyText(m.predicted_j_per_inference) + " (" + XmlEscape(m.prediction_profile) + ")"
                          : std::string("n/a"),
         BytesText(m.file_bytes), m.energy_method.method == "measured" ? "meas" : "est",
@@ -209,16 +218,19 @@ std::string ReportHtml(const BenchReport& r) {
   h += fmt::format(
       "<dt>energy per inference (J, <span class=\"{}\">{}</span>)</dt><dd>A loaded window of at least {:.1f} s per "
       "model. gross = window energy / inferences; net = (window energy - idle power x window time) / inferences, "
-      "the energy the inferences added. The chart plots net. Per-model sources:<ul>",
-      cls, label, r.window_s);
+      "the energy the inferences added; attributed = the window energy times this process's share of the "
+      "machine's busy CPU time. The chart and the carbon figures use {}.{} Per-model sources:<ul>",
+      cls, label, r.window_s, basis,
+      r.headline_note.empty() ? std::string()
+                              : " <span class=\"note\" id=\"headline-note\">" + XmlEscape(r.headline_note) + ".</span>");
   for (const auto& m : r.models)
     h += fmt::format("<li>{}: {} — {}</li>", XmlEscape(m.name), XmlEscape(m.energy_method.method),
                      XmlEscape(m.energy_method.source));
   h += "</ul></dd>\n";
   h += fmt::format(
-      "<dt>gCO2e per million inferences (<span class=\"{}\">{}</span>)</dt><dd>net J x 10^6 / 3.6e6 J/kWh x {:.1f} "
+      "<dt>gCO2e per million inferences (<span class=\"{}\">{}</span>)</dt><dd>{} J x 10^6 / 3.6e6 J/kWh x {:.1f} "
       "gCO2e/kWh ({}) x PUE {:.2f}.{}</dd>\n",
-      cls, label, r.carbon_g_per_kwh, XmlEscape(r.carbon_label), r.pue,
+      cls, label, basis, r.carbon_g_per_kwh, XmlEscape(r.carbon_label), r.pue,
       r.carbon_warning.empty() ? std::string() : " " + XmlEscape(r.carbon_warning));
   std::string pm;
   for (const auto& m : r.models)

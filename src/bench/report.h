@@ -33,6 +33,7 @@ struct BenchReport {
   double window_s = 0;       // requested loaded window
   int64_t batch = 0;         // requested throughput batch
   bool normalized = false;   // inputs normalized with kInputMean/kInputStd
+  std::string headline_note; // from ChooseHeadline: why the chart is not net of idle ("" when it is)
   std::string machine;       // CPU model, threads
   std::vector<ModelResult> models;
 };

@@ -7,6 +7,8 @@
 // writes report.html, results.csv and results.json (bench/report.h).
 // Every model is checked to be a classifier before any measuring starts; a bad model, a
 // report folder that exists without --force, or a bad option exits 1 with one line.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -128,6 +130,14 @@ int RunBench(const BenchArgs& a) {
   energy::TrackerOptions topt;
   topt.interval_s = 0.5;
   topt.notes = det.notes;
+  // Attribution to this process (all its threads) by CPU time: meaningful even when other work
+  // shares the machine and the idle window is not idle.
+  topt.process_cpu_seconds = [] {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+  };
   energy::Tracker tracker(std::move(det.sensors), std::move(topt));
   if (Status st = tracker.Start(); !st.ok()) return BenchFail(st.WithContext("energy tracking failed to start"));
 
@@ -172,10 +182,12 @@ int RunBench(const BenchArgs& a) {
     if (!r.ok()) return BenchFail(r.status());
     if (Status st = bench::AddPrediction(*models[i], hardware, config_dir, *r); !st.ok())
       r->notes.push_back("no energy prediction: " + st.message());
-    r->g_co2e_per_million = carbon->Grams(r->net_j_per_inference * 1e6, r->window_start_wall, r->window_end_wall);
-    r->g_co2e_per_million_gross =
-        carbon->Grams(r->gross_j_per_inference * 1e6, r->window_start_wall, r->window_end_wall);
     rep.models.push_back(std::move(*r));
+  }
+  rep.headline_note = bench::ChooseHeadline(rep.models);
+  for (auto& m : rep.models) {
+    m.g_co2e_per_million = carbon->Grams(m.headline_j_per_inference * 1e6, m.window_start_wall, m.window_end_wall);
+    m.g_co2e_per_million_gross = carbon->Grams(m.gross_j_per_inference * 1e6, m.window_start_wall, m.window_end_wall);
   }
   auto final_report = tracker.Stop();
   if (!final_report.ok()) return BenchFail(final_report.status().WithContext("energy tracking failed"));
@@ -191,18 +203,22 @@ int RunBench(const BenchArgs& a) {
   }
   std::printf("data: %s   sensors: %s   idle: %.3f W (%s)\n", rep.data.c_str(), rep.sensors.c_str(), rep.idle.power_w,
               rep.idle.method.method.c_str());
-  std::printf("%-22s %8s %11s %11s %14s %13s %13s %12s %13s %10s  %s\n", "model", "top-1", "p50", "p99", "throughput",
-              "J/inf (net)", "J/inf (gross)", "gCO2e/1M", "J/inf (pred)", "size", "energy");
+  std::printf("%-22s %8s %11s %11s %14s %13s %13s %13s %12s %13s %10s  %s\n", "model", "top-1", "p50", "p99",
+              "throughput", "J/inf (net)", "J/inf (gross)", "J/inf (attr.)", "gCO2e/1M", "J/inf (pred)", "size",
+              "energy");
   for (const auto& m : rep.models) {
-    std::printf("%-22s %6.2f %% %8.3f ms %8.3f ms %11.1f /s %13s %13s %10.4f g %13s %10s  %s\n",
+    std::printf("%-22s %6.2f %% %8.3f ms %8.3f ms %11.1f /s %13s %13s %13s %10.4f g %13s %10s  %s\n",
                 m.name.substr(0, 22).c_str(), m.top1 * 100, m.latency_p50_ms, m.latency_p99_ms, m.throughput_per_s,
                 bench::EnergyText(m.net_j_per_inference).c_str(), bench::EnergyText(m.gross_j_per_inference).c_str(),
+                m.has_attributed ? bench::EnergyText(m.attributed_j_per_inference).c_str() : "n/a",
                 m.g_co2e_per_million,
                 m.has_prediction ? bench::EnergyText(m.predicted_j_per_inference).c_str() : "n/a",
                 bench::BytesText(m.file_bytes).c_str(), m.energy_method.method.c_str());
     for (const auto& n : m.notes) std::printf("  note (%s): %s\n", m.name.c_str(), n.c_str());
   }
-  std::printf("carbon: %.1f gCO2e/kWh (%s), PUE %.2f; prediction profile: %s\n", rep.carbon_g_per_kwh,
+  if (!rep.headline_note.empty()) std::printf("note: %s\n", rep.headline_note.c_str());
+  std::printf("carbon (%s J): %.1f gCO2e/kWh (%s), PUE %.2f; prediction profile: %s\n",
+              rep.models.empty() ? "net" : rep.models[0].headline_basis.c_str(), rep.carbon_g_per_kwh,
               rep.carbon_label.c_str(), rep.pue, hardware.c_str());
   if (!a.report.empty()) std::printf("report: %s/report.html (+ results.csv, results.json)\n", a.report.c_str());
   return 0;

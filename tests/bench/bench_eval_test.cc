@@ -182,6 +182,23 @@ TEST(BenchMath, EnergyPerInferenceByHand) {
   EXPECT_LT(EnergyPerInference(15, 2, 10, 100).net_j, 0);
 }
 
+TEST(BenchMath, HeadlineFallsBackToAttributedOnlyWhenNetIsNotPositive) {
+  std::vector<ModelResult> rs(2);
+  rs[0].net_j_per_inference = 2e-3, rs[0].has_attributed = true, rs[0].attributed_j_per_inference = 1e-3;
+  rs[1].net_j_per_inference = 3e-3, rs[1].has_attributed = true, rs[1].attributed_j_per_inference = 4e-3;
+  EXPECT_EQ(ChooseHeadline(rs), "");
+  EXPECT_EQ(rs[0].headline_j_per_inference, 2e-3);
+  EXPECT_EQ(rs[1].headline_basis, "net of idle");
+  rs[1].net_j_per_inference = -1e-6;  // idle window was not idle
+  EXPECT_NE(ChooseHeadline(rs).find("attributed"), std::string::npos);
+  EXPECT_EQ(rs[0].headline_j_per_inference, 1e-3);
+  EXPECT_EQ(rs[1].headline_j_per_inference, 4e-3);
+  EXPECT_EQ(rs[0].headline_basis, "process-attributed");
+  rs[0].has_attributed = false;  // no attribution: net as computed, said so
+  EXPECT_NE(ChooseHeadline(rs).find("as computed"), std::string::npos);
+  EXPECT_EQ(rs[1].headline_j_per_inference, -1e-6);
+}
+
 TEST(BenchMath, MethodIsMeasuredOnlyWhenEveryComponentIs) {
   energy::WindowReport w;
   energy::ComponentReport a, b;
@@ -392,8 +409,12 @@ TEST_F(BenchCli, WritesReportAndRefusesToOverwriteWithoutForce) {
     EXPECT_EQ(j["models"][0]["energy"]["method"], "estimated");
     EXPECT_NE(greenai::testing::ReadAll(rep + "/report.html").find(">estimated</span>"), std::string::npos);
   }
-  // gCO2e per million = net J x 1e6 / 3.6e6 x intensity (PUE 1).
-  const double net = j["models"][0]["energy"]["net_j_per_inference"];
+  // gCO2e per million = headline J x 1e6 / 3.6e6 x intensity (PUE 1); the headline is net of
+  // idle or, on a machine busy with other work, the process-attributed figure.
+  const std::string basis = j["models"][0]["energy"]["headline_basis"];
+  EXPECT_EQ(j["models"][0]["energy"]["headline_j_per_inference"],
+            j["models"][0]["energy"][basis == "net of idle" ? "net_j_per_inference" : "attributed_j_per_inference"]);
+  const double net = j["models"][0]["energy"]["headline_j_per_inference"];
   const double g = j["models"][0]["carbon"]["g_co2e_per_million_inferences"];
   EXPECT_NEAR(g, net * 1e6 / 3.6e6 * j["carbon"]["g_co2e_per_kwh"].get<double>(), 1e-9 + 1e-9 * std::fabs(g));
   const std::string csv = greenai::testing::ReadAll(rep + "/results.csv");

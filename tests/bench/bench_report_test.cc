@@ -96,6 +96,8 @@ BenchReport SampleReport() {
     m.window_s = 10;
     m.net_j_per_inference = 0.001 * (i + 1);
     m.gross_j_per_inference = 0.002 * (i + 1);
+    m.headline_j_per_inference = m.net_j_per_inference;
+    m.headline_basis = "net of idle";
     m.energy_method = {"estimated", "cpu: estimated (TDP fallback)"};
     m.g_co2e_per_million = m.net_j_per_inference * 1e6 / 3.6e6 * 56;
     m.has_prediction = i != 2;
