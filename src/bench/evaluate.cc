@@ -348,7 +348,11 @@ Result<ModelResult> EvaluateModel(const Model& model, const std::string& name, c
 std::string ChooseHeadline(std::vector<ModelResult>& results) {
   bool all_net = true, all_attr = true;
   for (const auto& r : results) {
-    all_net = all_net && r.net_j_per_inference > 0;
+    // Net is meaningful when the load added at least 5 % over idle power; below that it is
+    // within what other work on the machine and sensor noise move.
+    const double added = r.net_j_per_inference * static_cast<double>(r.inferences);
+    const double idle_part = r.loaded_energy_j - added;
+    all_net = all_net && r.net_j_per_inference > 0 && added >= kMinNetShare * idle_part;
     all_attr = all_attr && r.has_attributed;
   }
   const bool attr = !all_net && all_attr;
@@ -357,10 +361,10 @@ std::string ChooseHeadline(std::vector<ModelResult>& results) {
     r.headline_basis = attr ? "process-attributed" : "net of idle";
   }
   if (all_net) return "";
-  return attr ? "loaded power did not exceed idle power for every model (other work on the machine, or a load "
+  return attr ? "loaded power did not exceed idle power by 5 % for every model (other work on the machine, or a load "
                 "within sensor noise), so net figures are not meaningful; charts and carbon use the energy "
                 "attributed to this process by its share of CPU time"
-              : "loaded power did not exceed idle power for every model and no process attribution is available; "
+              : "loaded power did not exceed idle power by 5 % for every model and no process attribution is available; "
                 "net figures are shown as computed";
 }
 

@@ -126,9 +126,10 @@ struct PerInference {
 PerInference EnergyPerInference(double loaded_j, double loaded_s, double idle_w, int64_t count);
 
 // Picks one basis for every model's headline J/inference: "net of idle" when every model's
-// net figure is positive; otherwise (loaded power within noise of idle, e.g. other work on the
+// loaded window drew at least kMinNetShare more energy than idle power would have; otherwise (loaded power within noise of idle, e.g. other work on the
 // machine during the idle window) "process-attributed" when every model has it, else net.
 // Returns a note explaining a fallback ("" when net is used).
+inline constexpr double kMinNetShare = 0.05;
 std::string ChooseHeadline(std::vector<ModelResult>& results);
 
 // "measured" only when every in-total component of `r` is measured.

@@ -207,7 +207,7 @@ int RunBench(const BenchArgs& a) {
               "throughput", "J/inf (net)", "J/inf (gross)", "J/inf (attr.)", "gCO2e/1M", "J/inf (pred)", "size",
               "energy");
   for (const auto& m : rep.models) {
-    std::printf("%-22s %6.2f %% %8.3f ms %8.3f ms %11.1f /s %13s %13s %13s %10.4f g %13s %10s  %s\n",
+    std::printf("%-22s %6.2f %% %8.3f ms %8.3f ms %11.1f /s %13s %13s %13s %10.3g g %13s %10s  %s\n",
                 m.name.substr(0, 22).c_str(), m.top1 * 100, m.latency_p50_ms, m.latency_p99_ms, m.throughput_per_s,
                 bench::EnergyText(m.net_j_per_inference).c_str(), bench::EnergyText(m.gross_j_per_inference).c_str(),
                 m.has_attributed ? bench::EnergyText(m.attributed_j_per_inference).c_str() : "n/a",
