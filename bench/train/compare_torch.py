@@ -24,8 +24,11 @@ def ensure_torch():
     try:
         import torch  # noqa: F401
     except ImportError:
-        subprocess.check_call([sys.executable, "-m", "pip", "install", "torch", "--index-url",
-                               "https://download.pytorch.org/whl/cpu"])
+        # The CPU-only index first (small wheel); plain PyPI when that index is unreachable.
+        r = subprocess.call([sys.executable, "-m", "pip", "install", "torch", "--index-url",
+                             "https://download.pytorch.org/whl/cpu"])
+        if r != 0:
+            subprocess.check_call([sys.executable, "-m", "pip", "install", "torch"])
 
 
 def read_idx(path, limit):
