@@ -201,7 +201,7 @@ std::string ReportHtml(const BenchReport& r) {
     for (const auto& n : m.notes) h += fmt::format("<p class=\"note\">{}: {}</p>\n", XmlEscape(m.name), XmlEscape(n));
 
   h += "<h2>Method</h2>\n<dl class=\"method\" id=\"method\">\n";
-  h += fmt::format("<dt>top-1 accuracy (%)</dt><dd>Share of the {} samples whose highest output score is the label. "
+  h += fmt::format("<dt>top-1 accuracy (%)</dt><dd>Share of the samples ({}) whose highest output score is the label. "
                    "Inputs: pixels scaled to [0, 1]{}.</dd>\n",
                    XmlEscape(r.data),
                    r.normalized ? fmt::format(", then normalized with mean {} and std {}", kInputMean, kInputStd)
