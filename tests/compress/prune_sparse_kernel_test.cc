@@ -61,6 +61,39 @@ std::string RunBoth(const Node& node, const std::vector<Tensor>& in, const std::
   return std::string(name);
 }
 
+// Runs `node` with the kernel registered as `kernel_name` (bypassing priorities) and compares
+// with the reference kernel; returns false when that kernel declined.
+bool RunNamed(const Node& node, const std::vector<Tensor>& in, std::string_view kernel_name, const std::string& what) {
+  RunNodeOptions ref;
+  ref.reference_only = true;
+  auto r = RunNode(node, in, ref);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok()) return false;
+  std::vector<TensorType> types;
+  std::vector<const Tensor*> consts;
+  for (const auto& t : in) {
+    types.push_back(TensorType::Of(t.dtype(), t.shape()));
+    consts.push_back(&t);
+  }
+  consts[0] = nullptr;  // activations are not constant
+  KernelInfo info{node, 17, types, consts, {TensorType::Of(DType::kF32, (*r)[0].shape())}, 1};
+  for (const KernelDef* d : KernelRegistry::Get().Candidates("", node.op_type)) {
+    if (d->name != kernel_name) continue;
+    auto k = d->create(info);
+    if (!k.ok()) return false;
+    Tensor y = AllocateOutput(info.output_types[0], /*nan_prefill=*/true).value();
+    KernelContext ctx;
+    for (const auto& t : in) ctx.inputs.push_back(&t);
+    ctx.outputs = {&y};
+    ctx.pool = &ThreadPool::Default();
+    EXPECT_TRUE((*k)->Run(ctx).ok()) << what;
+    ExpectClose(y, (*r)[0], what + " kernel " + std::string(kernel_name));
+    return true;
+  }
+  ADD_FAILURE() << "no kernel named " << kernel_name;
+  return false;
+}
+
 TEST(SparseKernel, GemmCsrMatchesReferenceOverShapes) {
   uint32_t seed = 1;
   for (int64_t M : {1, 2, 3, 4, 15, 16, 17, 64})
@@ -116,8 +149,12 @@ TEST(SparseKernel, TwoFourPatternTakesNm24Kernel) {
       if (tb) node.SetInt("transB", 1);
       Tensor b = RandomT(tb ? Shape{N, K} : Shape{K, N}, seed++);
       Make24(b, !tb, seed++);
-      EXPECT_EQ(RunBoth(node, {RandomT({M, K}, seed++), b, RandomT({N}, seed++)}, fmt::format("2:4 M{} tb{}", M, tb)),
-                "f32_gemm__nm24");
+      const std::vector<Tensor> in = {RandomT({M, K}, seed++), b, RandomT({N}, seed++)};
+      EXPECT_TRUE(RunNamed(node, in, "f32_gemm__nm24", fmt::format("2:4 M{} tb{}", M, tb)));
+      // Cost rule: the dense kernel keeps 2:4 weights (the 2:4 kernel is slower on AVX2).
+      EXPECT_NE(RunBoth(node, in, "2:4 dense path"), "f32_gemm__nm24");
+      Tensor dense_b = RandomT(tb ? Shape{N, K} : Shape{K, N}, seed++);
+      EXPECT_FALSE(RunNamed(node, {in[0], dense_b, in[2]}, "f32_gemm__nm24", "not 2:4"));
     }
 }
 
@@ -142,7 +179,8 @@ TEST(SparseKernel, MatMulBatchedActivation) {
               "f32_matmul__csr");
   Tensor b = RandomT({64, 96}, 5);
   Make24(b, true, 6);
-  EXPECT_EQ(RunBoth(node, {RandomT({2, 7, 64}, 7), b}, "2:4"), "f32_matmul__nm24");
+  EXPECT_TRUE(RunNamed(node, {RandomT({2, 7, 64}, 7), b}, "f32_matmul__nm24", "2:4"));
+  EXPECT_TRUE(RunNamed(node, {RandomT({3, 64}, 7), b}, "f32_matmul__nm24", "2:4 small M"));
 }
 
 TEST(SparseKernel, Conv1x1) {
@@ -153,6 +191,10 @@ TEST(SparseKernel, Conv1x1) {
   for (Shape xs : {Shape{1, 32, 1, 1}, Shape{2, 32, 5, 7}, Shape{1, 32, 8, 8}})
     EXPECT_EQ(RunBoth(node, {RandomT(xs, 1), RandomT({20, 32, 1, 1}, 2, 0.9), RandomT({20}, 3)}, "X" + ShapeToString(xs)),
               "f32_conv1x1__csr");
+  Tensor w24 = RandomT({64, 64}, 4);  // [Co, Ci] view of a 1x1 filter bank, 2:4 along Ci
+  Make24(w24, /*k_is_rows=*/false, 5);
+  EXPECT_TRUE(RunNamed(node, {RandomT({2, 64, 5, 7}, 1), w24.Reshaped({64, 64, 1, 1}), RandomT({64}, 3)},
+                       "f32_conv1x1__nm24", "2:4 conv"));
   Node nob = node;
   nob.inputs = {"X", "W"};
   EXPECT_EQ(RunBoth(nob, {RandomT({2, 32, 4, 4}, 1), RandomT({20, 32, 1, 1}, 2, 0.9)}, "no bias"), "f32_conv1x1__csr");

@@ -8,8 +8,8 @@
 //  - CSR takes a weight with density <= kCsrMaxDensity (30 % non-zeros): below that the
 //    gather/broadcast loop does fewer memory reads and FLOPs than the dense GEMM even at its
 //    lower per-MAC efficiency (bench/prune/bench_sparse.cc measures the crossover).
-//  - 2:4 takes a weight whose groups all satisfy the pattern when K % 4 == 0 and
-//    K * N >= kNmMinWeights (small layers: oneDNN's dense loop wins and it is cheap anyway).
+//  - 2:4 accepts a weight whose groups all satisfy the pattern when K % 4 == 0 and
+//    K * N >= kNmMinWeights, but is registered below the dense oneDNN kernel (kNm24Priority).
 //  - Only the plain forms: Gemm transA = 0, MatMul with a 2-D weight, Conv 1x1 with group 1,
 //    stride 1, no padding. Nodes carrying greenai.* fused attributes are declined.
 // Computation: activations are transposed into 16-row tiles [K][16] so every weight non-zero
@@ -31,6 +31,11 @@ namespace {
 constexpr double kCsrMaxDensity = 0.30;
 constexpr int64_t kNmMinWeights = 4096;
 constexpr int64_t kTile = 16;
+// The 2:4 kernels sit below oneDNN (priority 10): on AVX2 without sparse hardware, halving the
+// MACs does not pay for the index decoding (bench/prune/bench_sparse.cc: 2-4x slower than the
+// dense GEMM at the mlp's sizes), so the dense kernel keeps 2:4 weights; the 2:4 kernel runs
+// only where no dense kernel accepts the node, and is tested directly.
+constexpr int kNm24Priority = 5;
 
 // Weight in logical [K, N] form (y[m, n] = sum_k a[m, k] w[k, n]), stored per output n.
 struct SparseWeight {
@@ -134,6 +139,15 @@ inline float RowDot(const SparseWeight& s, int64_t n, const float* a) {
     const int32_t* c = s.col.data();
     const float* v = s.val.data();
     int64_t i = b;
+    // 8 non-zeros per step: one gather of the activations they touch, one FMA.
+    __m256 acc = _mm256_setzero_ps();
+    for (; i + 8 <= e; i += 8) {
+      const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i));
+      acc = _mm256_fmadd_ps(_mm256_loadu_ps(v + i), _mm256_i32gather_ps(a, idx, 4), acc);
+    }
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, acc);
+    p0 += ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
     for (; i + 1 < e; i += 2) {
       p0 += v[i] * a[c[i]];
       p1 += v[i + 1] * a[c[i + 1]];
@@ -366,12 +380,12 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info, Format fmt) {
 void AddSparseKernels(std::vector<KernelDef>& defs) {
 #if defined(__AVX2__) && defined(__FMA__)
   defs.push_back({"Gemm", "", "f32_gemm__csr", 30, [](const KernelInfo& i) { return CreateGemm(i, Format::kCsr); }});
-  defs.push_back({"Gemm", "", "f32_gemm__nm24", 20, [](const KernelInfo& i) { return CreateGemm(i, Format::kNm24); }});
+  defs.push_back({"Gemm", "", "f32_gemm__nm24", kNm24Priority, [](const KernelInfo& i) { return CreateGemm(i, Format::kNm24); }});
   defs.push_back({"MatMul", "", "f32_matmul__csr", 30, [](const KernelInfo& i) { return CreateMatMul(i, Format::kCsr); }});
   defs.push_back(
-      {"MatMul", "", "f32_matmul__nm24", 20, [](const KernelInfo& i) { return CreateMatMul(i, Format::kNm24); }});
+      {"MatMul", "", "f32_matmul__nm24", kNm24Priority, [](const KernelInfo& i) { return CreateMatMul(i, Format::kNm24); }});
   defs.push_back({"Conv", "", "f32_conv1x1__csr", 30, [](const KernelInfo& i) { return CreateConv(i, Format::kCsr); }});
-  defs.push_back({"Conv", "", "f32_conv1x1__nm24", 20, [](const KernelInfo& i) { return CreateConv(i, Format::kNm24); }});
+  defs.push_back({"Conv", "", "f32_conv1x1__nm24", kNm24Priority, [](const KernelInfo& i) { return CreateConv(i, Format::kNm24); }});
 #else
   (void)defs;
 #endif
