@@ -100,5 +100,46 @@ TEST(Int8Avx2, RequantizeMatchesReference) {
     }
 }
 
+TEST(Int8Avx2, FloatQuantizeAndBiasAddMatchReference) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> d(-40.f, 40.f);
+  Tensor x = Tensor::Create(DType::kF32, {7, 37}).value();
+  for (auto& v : x.span<float>()) v = d(rng);
+  x.data<float>()[3] = 0.5f * 0.25f;  // exact half steps exercise round-half-to-even
+  x.data<float>()[4] = 1.5f * 0.25f;
+  for (bool u8 : {true, false}) {
+    Node q;
+    q.op_type = "QuantizeLinear";
+    q.inputs = {"x", "s", "z"};
+    q.outputs = {"y"};
+    Tensor s = Tensor::Scalar<float>(0.25f);
+    Tensor z = u8 ? Tensor::Scalar<uint8_t>(128) : Tensor::Scalar<int8_t>(3);
+    RunNodeOptions fast, ref;
+    std::string_view name;
+    fast.kernel_name_out = &name;
+    ref.reference_only = true;
+    auto y = RunNode(q, {x, s, z}, fast);
+    auto r = RunNode(q, {x, s, z}, ref);
+    ASSERT_TRUE(y.ok() && r.ok());
+    EXPECT_EQ(name, "i32_quantizelinear__avx2");
+    for (int64_t i = 0; i < x.numel(); ++i) EXPECT_EQ((*y)[0].GetAsDouble(i), (*r)[0].GetAsDouble(i)) << i;
+  }
+  Tensor a = RandomInts<int32_t>({5, 19}, -1000000, 1000000, rng);
+  Tensor b = RandomInts<int32_t>({19}, -1000, 1000, rng);
+  Node add;
+  add.op_type = "Add";
+  add.inputs = {"a", "b"};
+  add.outputs = {"c"};
+  RunNodeOptions fast, ref;
+  std::string_view name;
+  fast.kernel_name_out = &name;
+  ref.reference_only = true;
+  auto y = RunNode(add, {a, b}, fast);
+  auto r = RunNode(add, {a, b}, ref);
+  ASSERT_TRUE(y.ok() && r.ok());
+  EXPECT_EQ(name, "i32_add_bias__avx2");
+  for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ((*y)[0].data<int32_t>()[i], (*r)[0].data<int32_t>()[i]);
+}
+
 }  // namespace
 }  // namespace greenai

@@ -187,7 +187,9 @@ class RequantizeInt32 : public Kernel {
   static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
     const Node& n = info.node;
     auto decline = [&](const char* why) { return Unimplemented("{}: avx2 requantize: {}", n.Describe(), why); };
-    if (info.input_types.empty() || info.input_types[0].dtype != DType::kI32) return decline("input is not int32");
+    if (info.input_types.empty() ||
+        (info.input_types[0].dtype != DType::kI32 && info.input_types[0].dtype != DType::kF32))
+      return decline("input is not int32 or float32");
     if (!info.input_types[0].has_shape || info.input_types[0].dims.empty()) return decline("rank unknown");
     const Tensor* s = info.const_inputs.size() > 1 ? info.const_inputs[1] : nullptr;
     const Tensor* z = info.const_inputs.size() > 2 ? info.const_inputs[2] : nullptr;
@@ -202,6 +204,7 @@ class RequantizeInt32 : public Kernel {
     }
     auto k = std::unique_ptr<RequantizeInt32>(new RequantizeInt32());
     k->u8_ = z->dtype() == DType::kU8;  // the output type is the zero point's
+    k->float_in_ = info.input_types[0].dtype == DType::kF32;
     for (int64_t i = 0; i < s->numel(); ++i) {
       k->scale_.push_back(static_cast<double>(s->data<float>()[i]));
       k->zp_.push_back(z->GetAsDouble(i));
@@ -210,6 +213,7 @@ class RequantizeInt32 : public Kernel {
   }
 
   Status Run(KernelContext& ctx) override {
+    if (float_in_) return RunFloat(ctx);
     const Tensor& x = *ctx.inputs[0];
     Tensor& y = *ctx.outputs[0];
     const int64_t n = static_cast<int64_t>(scale_.size());
@@ -246,8 +250,79 @@ class RequantizeInt32 : public Kernel {
     if (u8_) y.data<uint8_t>()[i] = static_cast<uint8_t>(v);
     else y.data<int8_t>()[i] = static_cast<int8_t>(v);
   }
+  // float input: x / scale in float, as the reference does (per tensor only; else scalar loop).
+  Status RunFloat(KernelContext& ctx) {
+    const Tensor& x = *ctx.inputs[0];
+    Tensor& y = *ctx.outputs[0];
+    const int64_t n = static_cast<int64_t>(scale_.size());
+    const float* xd = x.data<float>();
+    const float lo = u8_ ? 0.f : -128.f, hi = u8_ ? 255.f : 127.f;
+    int64_t i = 0;
+    if (n == 1) {
+      const __m256 sc = _mm256_set1_ps(static_cast<float>(scale_[0]));
+      const __m256 zp = _mm256_set1_ps(static_cast<float>(zp_[0]));
+      const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+      alignas(32) int32_t out[8];
+      for (; i + 8 <= x.numel(); i += 8) {
+        __m256 q = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(xd + i), sc), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        q = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(q, zp), vlo), vhi);  // NaN -> lo, like no reference rule
+        _mm256_store_si256(reinterpret_cast<__m256i*>(out), _mm256_cvtps_epi32(q));
+        for (int j = 0; j < 8; ++j) Store(y, i + j, out[j]);
+      }
+    }
+    for (; i < x.numel(); ++i) {
+      const int64_t c = n == 1 ? 0 : i % n;
+      const double q = std::nearbyint(xd[i] / static_cast<float>(scale_[static_cast<size_t>(c)])) + zp_[static_cast<size_t>(c)];
+      Store(y, i, static_cast<int32_t>(std::clamp(q, static_cast<double>(lo), static_cast<double>(hi))));
+    }
+    return Status::Ok();
+  }
+
   bool u8_ = true;
+  bool float_in_ = false;
   std::vector<double> scale_, zp_;
+};
+
+// Add(int32 [.., N], constant int32 [N]) or the operands swapped: the bias add QdqFusion emits.
+class AddInt32Bias : public Kernel {
+ public:
+  static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    auto decline = [&](const char* why) { return Unimplemented("{}: avx2 int32 bias add: {}", info.node.Describe(), why); };
+    if (info.input_types.size() != 2 || info.input_types[0].dtype != DType::kI32 ||
+        info.input_types[1].dtype != DType::kI32)
+      return decline("inputs are not two int32 tensors");
+    const int bi = info.const_inputs[1] ? 1 : (info.const_inputs[0] ? 0 : -1);
+    if (bi < 0) return decline("no constant operand");
+    const Tensor& b = *info.const_inputs[static_cast<size_t>(bi)];
+    const TensorType& xt = info.input_types[static_cast<size_t>(1 - bi)];
+    if (b.rank() != 1 || !xt.has_shape || xt.dims.empty() || xt.dims.back() != b.numel())
+      return decline("constant is not a vector along the last axis");
+    auto k = std::unique_ptr<AddInt32Bias>(new AddInt32Bias());
+    k->x_ = 1 - bi;
+    k->bias_.assign(b.data<int32_t>(), b.data<int32_t>() + b.numel());
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+  Status Run(KernelContext& ctx) override {
+    const Tensor& x = *ctx.inputs[static_cast<size_t>(x_)];
+    Tensor& y = *ctx.outputs[0];
+    const int64_t n = static_cast<int64_t>(bias_.size());
+    if (x.numel() % n != 0 || y.numel() != x.numel()) return InvalidArgument("Add: int32 bias add shape changed");
+    const int32_t* xd = x.data<int32_t>();
+    int32_t* yd = y.data<int32_t>();
+    for (int64_t r = 0; r < x.numel() / n; ++r) {
+      int64_t j = 0;
+      for (; j + 8 <= n; j += 8)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(yd + r * n + j),
+                            _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xd + r * n + j)),
+                                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + j))));
+      for (; j < n; ++j) yd[r * n + j] = static_cast<int32_t>(static_cast<uint32_t>(xd[r * n + j]) + static_cast<uint32_t>(bias_[static_cast<size_t>(j)]));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int x_ = 0;
+  std::vector<int32_t> bias_;
 };
 
 #endif  // __AVX2__
@@ -258,6 +333,7 @@ void AddInt8FastKernels(std::vector<KernelDef>& defs) {
 #if defined(__AVX2__)
   defs.push_back({"MatMulInteger", "", "u8s8_matmulinteger__avx2_sign", 20, MatMulIntegerSign::Create});
   defs.push_back({"QuantizeLinear", "", "i32_quantizelinear__avx2", 20, RequantizeInt32::Create});
+  defs.push_back({"Add", "", "i32_add_bias__avx2", 20, AddInt32Bias::Create});
 #else
   (void)defs;
 #endif
