@@ -26,7 +26,7 @@ namespace {
 struct PruneArgs {
   std::string model, out, method = "magnitude", scope = "layer", nm = "2:4", data;
   double sparsity = 0.5, target_flops = 0, accuracy_floor = -1, lr = 5e-4;
-  int64_t iterations = 1, finetune_epochs = 0, batch = 128, limit = 0, eval_limit = 0, importance_batches = 8;
+  int64_t iterations = 1, channel_multiple = 1, finetune_epochs = 0, batch = 128, limit = 0, eval_limit = 0, importance_batches = 8;
   uint64_t seed = 1;
   int threads = 0;
   std::vector<std::string> exclude;
@@ -105,6 +105,7 @@ Result<compress::PruneReport> PruneStep(Model& m, const PruneArgs& a, double spa
     so.ratio = a.target_flops > 0 ? std::max(sparsity, 0.9) : sparsity;
     so.exclude = a.exclude;
     so.target_flops_reduction = a.target_flops;
+    so.channel_multiple = a.channel_multiple;
     return compress::PruneStructured(m, so);
   }
   return InvalidArgument("--method '{}' is not magnitude, gradient, taylor, nm, 2:4 or structured", a.method);
@@ -250,6 +251,7 @@ void RegisterPrune(CLI::App& app, int* exit_code) {
   c->add_option("--scope", a->scope, "layer | global (unstructured methods)");
   c->add_option("--nm", a->nm, "N:M pattern for --method nm (default 2:4)");
   c->add_option("--target-flops", a->target_flops, "structured: cut at least this fraction of FLOPs (e.g. 0.5)");
+  c->add_option("--channel-multiple", a->channel_multiple, "structured: keep channel counts a multiple of this (e.g. 8)");
   c->add_option("--iterations", a->iterations, "prune -> fine-tune rounds, sparsity growing to the target");
   c->add_option("--finetune-epochs", a->finetune_epochs, "fine-tuning epochs after each round (needs --data)");
   c->add_option("--accuracy-floor", a->accuracy_floor, "stop when test accuracy (0..1) falls below this");

@@ -157,6 +157,15 @@ TEST(PruneStructured, MlpFlopsDropByHandCount) {
   EXPECT_EQ(RunRef(*mm, x, "input").size(), 1u);
 }
 
+TEST(PruneStructured, ChannelMultipleRoundsKeptChannelsUp) {
+  auto m = std::move(bench::BuildMlp(1, {16, 20, 12, 4}, true, 3)).value();
+  StructuredOptions o;
+  o.ratio = 0.5;  // 20 -> 10 -> rounded up to 16; 12 -> 6 -> 8
+  o.channel_multiple = 8;
+  ASSERT_TRUE(PruneStructured(*m, o).ok());
+  EXPECT_EQ(analyze::AnalyzeModel(*m).value().macs, 16 * 16 + 16 * 8 + 8 * 4);
+}
+
 TEST(PruneStructured, FlopTargetFindsASmallEnoughRatio) {
   auto m = std::move(bench::BuildMlp(1, {64, 64, 64, 4}, true, 3)).value();
   const double base = analyze::AnalyzeModel(*m).value().flops;

@@ -83,6 +83,9 @@ struct StructuredOptions {
   // When > 0: the smallest uniform ratio (searched) that cuts at least this fraction of the
   // model's FLOPs (analyze cost model, batch 1); `ratio` is then an upper bound.
   double target_flops_reduction = 0;
+  // Kept channel counts are rounded up to a multiple of this (8 matches oneDNN's blocked
+  // layouts on AVX2, so the smaller layers also run at full vector width). 1 = exact.
+  int64_t channel_multiple = 1;
 };
 Result<PruneReport> PruneStructured(Model& model, const StructuredOptions& options);
 

@@ -304,7 +304,7 @@ std::vector<double> ChannelL1(const Tensor& w, int axis, int64_t C) {
 }
 
 // One structured pruning at a fixed ratio, on `model` (the caller passes a clone).
-Result<PruneReport> PruneOnce(Model& model, double ratio, const std::vector<std::string>& exclude) {
+Result<PruneReport> PruneOnce(Model& model, double ratio, const std::vector<std::string>& exclude, int64_t multiple) {
   Graph& g = *model.graph;
   const int64_t opset = model.OpsetFor("") > 0 ? model.OpsetFor("") : 17;
   GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
@@ -329,7 +329,11 @@ Result<PruneReport> PruneOnce(Model& model, double ratio, const std::vector<std:
       rep.notes.push_back(fmt::format("{} kept whole: {}", p0.Describe(), frozen));
       continue;
     }
-    const int64_t remove = static_cast<int64_t>(std::floor(ratio * static_cast<double>(C)));
+    int64_t remove = static_cast<int64_t>(std::floor(ratio * static_cast<double>(C)));
+    if (multiple > 1 && remove > 0 && remove < C) {
+      const int64_t keep = std::min(C, (C - remove + multiple - 1) / multiple * multiple);
+      remove = C - keep;
+    }
     if (remove >= C)
       return InvalidArgument("{}: removing {} of its {} channels would leave none (ratio must be < 1)", p0.Describe(),
                              remove, C);
@@ -392,6 +396,7 @@ Result<PruneReport> PruneOnce(Model& model, double ratio, const std::vector<std:
 
 Result<PruneReport> PruneStructured(Model& model, const StructuredOptions& o) {
   if (!(o.ratio >= 0 && o.ratio < 1)) return InvalidArgument("prune: structured ratio {} is outside [0, 1)", o.ratio);
+  if (o.channel_multiple < 1) return InvalidArgument("prune: channel multiple {} must be >= 1", o.channel_multiple);
   if (!(o.target_flops_reduction >= 0 && o.target_flops_reduction < 1))
     return InvalidArgument("prune: target FLOP reduction {} is outside [0, 1)", o.target_flops_reduction);
   double ratio = o.ratio;
@@ -399,7 +404,7 @@ Result<PruneReport> PruneStructured(Model& model, const StructuredOptions& o) {
     GREENAI_ASSIGN_OR_RETURN(auto base, analyze::AnalyzeModel(model));
     auto reduction_at = [&](double r) -> Result<double> {
       auto m = model.Clone();
-      GREENAI_RETURN_IF_ERROR(PruneOnce(*m, r, o.exclude).status());
+      GREENAI_RETURN_IF_ERROR(PruneOnce(*m, r, o.exclude, o.channel_multiple).status());
       GREENAI_ASSIGN_OR_RETURN(auto c, analyze::AnalyzeModel(*m));
       return base.flops > 0 ? 1.0 - c.flops / base.flops : 0.0;
     };
@@ -418,7 +423,7 @@ Result<PruneReport> PruneStructured(Model& model, const StructuredOptions& o) {
     ratio = hi;
   }
   auto m = model.Clone();
-  GREENAI_ASSIGN_OR_RETURN(PruneReport rep, PruneOnce(*m, ratio, o.exclude));
+  GREENAI_ASSIGN_OR_RETURN(PruneReport rep, PruneOnce(*m, ratio, o.exclude, o.channel_multiple));
   model.graph = std::move(m->graph);
   return rep;
 }
