@@ -148,7 +148,7 @@ Result<std::unique_ptr<Model>> BuildMlp(const ArchOptions& o) {
 
 Result<std::unique_ptr<Model>> BuildCnn(const ArchOptions& o) {
   GREENAI_RETURN_IF_ERROR(NeedImage("cnn", o));
-  std::vector<int64_t> widths = o.widths.empty() ? std::vector<int64_t>{32, 64} : o.widths;
+  std::vector<int64_t> widths = o.widths.empty() ? std::vector<int64_t>{16, 32} : o.widths;
   GREENAI_RETURN_IF_ERROR(CheckWidths("cnn", widths));
   int64_t h = o.input_shape[1], w = o.input_shape[2], c = o.input_shape[0];
   if ((h >> widths.size()) < 1 || (w >> widths.size()) < 1)

@@ -44,9 +44,9 @@ TEST(Archs, ParameterCountsMatchHandCount) {
   EXPECT_EQ(CountParams(**mlp), 535818);
   auto cnn = BuildArch("cnn", o);
   ASSERT_TRUE(cnn.ok());
-  // convs (no bias): 1*32*9 + 32*32*9 + 32*64*9 + 64*64*9 = 288 + 9216 + 18432 + 36864
-  // BN scale+bias: 2*(32+32+64+64) = 384; fc1: 3136*128 + 128; fc2: 128*10 + 10
-  EXPECT_EQ(CountParams(**cnn), 288 + 9216 + 18432 + 36864 + 384 + 3136 * 128 + 128 + 1290);
+  // convs (no bias): 1*16*9 + 16*16*9 + 16*32*9 + 32*32*9 = 144 + 2304 + 4608 + 9216
+  // BN scale+bias: 2*(16+16+32+32) = 192; fc1: (32*7*7)*128 + 128; fc2: 128*10 + 10
+  EXPECT_EQ(CountParams(**cnn), 144 + 2304 + 4608 + 9216 + 192 + 1568 * 128 + 128 + 1290);
 }
 
 TEST(Archs, SameSeedSameWeightsOtherSeedDifferent) {
