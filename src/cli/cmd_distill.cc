@@ -8,18 +8,17 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/train_util.h"
 #include "core/progress.h"
 #include "energy/detect.h"
 #include "energy/tracker.h"
 #include "graph/onnx_io.h"
-#include "train/archs.h"
 #include "train/data.h"
 #include "train/trainer.h"
 
@@ -42,22 +41,6 @@ int64_t CountParams(const Model& m) {
     if (const Tensor* t = m.graph->FindInitializer(name)) n += t->numel();
   return n;
 }
-
-Result<std::vector<int64_t>> Widths(const std::string& s) {
-  std::vector<int64_t> w;
-  std::stringstream ss(s);
-  std::string item;
-  while (!s.empty() && std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    const long long v = std::strtoll(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v <= 0)
-      return InvalidArgument("--widths '{}': '{}' is not a positive integer", s, item);
-    w.push_back(v);
-  }
-  return w;
-}
-
-bool IsOnnxPath(const std::string& s) { return s.size() > 5 && s.compare(s.size() - 5, 5, ".onnx") == 0; }
 
 struct Outcome {
   double accuracy = -1, loss = -1, seconds = 0;
@@ -108,23 +91,9 @@ int RunDistill(const DistillArgs& a) {
   auto test_set = train::LoadDataset(a.data, train::Split::kTest, eopt);
   if (!test_set.ok()) return fail(test_set.status());
 
-  std::unique_ptr<Model> student;
-  if (IsOnnxPath(a.student)) {
-    auto m = LoadModel(a.student);
-    if (!m.ok()) return fail(m.status());
-    student = std::move(*m);
-  } else {
-    auto w = Widths(a.widths);
-    if (!w.ok()) return fail(w.status());
-    train::ArchOptions ao;
-    ao.input_shape = (*train_set)->sample_shape();
-    ao.num_classes = (*train_set)->num_classes();
-    ao.widths = *w;
-    ao.seed = static_cast<uint32_t>(a.seed);
-    auto m = train::BuildArch(a.student, ao);
-    if (!m.ok()) return fail(m.status());
-    student = std::move(*m);
-  }
+  auto built = LoadOrBuildModel(a.student, **train_set, a.widths, a.seed);
+  if (!built.ok()) return fail(built.status());
+  std::unique_ptr<Model> student = std::move(*built);
   const int64_t tp = CountParams(**teacher), sp = CountParams(*student);
 
   // The teacher's own accuracy, so the report shows what was distilled from.

@@ -6,18 +6,17 @@
 // energy::Tracker (RAPL when readable, otherwise the estimator, labelled "estimated").
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/train_util.h"
 #include "core/progress.h"
 #include "energy/detect.h"
 #include "energy/tracker.h"
 #include "graph/onnx_io.h"
-#include "train/archs.h"
 #include "train/checkpoint.h"
 #include "train/data.h"
 #include "train/trainer.h"
@@ -35,21 +34,6 @@ struct TrainArgs {
   bool resume = false, json = false, no_eval = false, hflip = false, constant_lr = false;
 };
 
-Result<std::vector<int64_t>> ParseWidths(const std::string& s) {
-  std::vector<int64_t> w;
-  if (s.empty()) return w;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    long long v = std::strtoll(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v <= 0)
-      return InvalidArgument("--widths '{}': '{}' is not a positive integer", s, item);
-    w.push_back(v);
-  }
-  return w;
-}
-
 int RunTrain(const TrainArgs& a) {
   auto fail = [](const Status& s) { return Fail("train", s); };
   train::DatasetOptions dopt;
@@ -64,23 +48,9 @@ int RunTrain(const TrainArgs& a) {
     if (!t.ok()) return fail(t.status());
     test_set = std::move(*t);
   }
-  std::unique_ptr<Model> model;
-  if (a.model.size() > 5 && a.model.substr(a.model.size() - 5) == ".onnx") {
-    auto m = LoadModel(a.model);
-    if (!m.ok()) return fail(m.status());
-    model = std::move(*m);
-  } else {
-    auto widths = ParseWidths(a.widths);
-    if (!widths.ok()) return fail(widths.status());
-    train::ArchOptions ao;
-    ao.input_shape = (*train_set)->sample_shape();
-    ao.num_classes = (*train_set)->num_classes();
-    ao.widths = *widths;
-    ao.seed = static_cast<uint32_t>(a.seed);
-    auto m = train::BuildArch(a.model, ao);
-    if (!m.ok()) return fail(m.status());
-    model = std::move(*m);
-  }
+  auto built = LoadOrBuildModel(a.model, **train_set, a.widths, a.seed);
+  if (!built.ok()) return fail(built.status());
+  std::unique_ptr<Model> model = std::move(*built);
 
   energy::DetectOptions det_opt;
   energy::DetectedSensors det = energy::DetectSensors(det_opt);
