@@ -26,7 +26,9 @@ test-asan: deps
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -LE slow
 
-demo: build
+# The demo needs only the greenai program, not the test and benchmark executables.
+demo: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target greenai
 	bash scripts/demo.sh $(BUILD)
 
 bench: build
