@@ -7,20 +7,20 @@
 #      low-rank + fine-tune, and a distilled small student
 #   4. bench every variant (top-1, latency, joules per inference, gCO2e) into one report
 # Budget: <= 20 minutes on 2 cores including the build. Knobs for a longer, better run:
-#   GREENAI_DEMO_EPOCHS (teacher epochs), GREENAI_DEMO_LIMIT (training images, 0 = all 60000).
+#   GREENAI_DEMO_EPOCHS (teacher epochs), GREENAI_DEMO_LIMIT (training images; default 0 = all 60000).
 set -euo pipefail
 BUILD="${1:-build}"
 G="$BUILD/greenai"
 OUT="${GREENAI_DEMO_OUT:-out/demo}"
 EPOCHS="${GREENAI_DEMO_EPOCHS:-2}"
-LIMIT="${GREENAI_DEMO_LIMIT:-20000}"
+LIMIT="${GREENAI_DEMO_LIMIT:-0}"
 COUNTRY="${GREENAI_DEMO_COUNTRY:-FRA}"
 DATA=fashion-mnist
 mkdir -p "$OUT"
 START=$(date +%s)
 step() { printf '\n== [%s] %s\n' "$(date -u -d @$(( $(date +%s) - START )) +%M:%S)" "$*"; }
 
-step "1/7 train the cnn teacher (VGG-style, BatchNorm) on $LIMIT Fashion-MNIST images, $EPOCHS epochs"
+step "1/7 train the cnn teacher (VGG-style, BatchNorm) on ${LIMIT/#0/all 60000} Fashion-MNIST images, $EPOCHS epochs"
 "$G" train --model cnn --data "$DATA" --epochs "$EPOCHS" --batch 128 --lr 2e-3 --seed 1 --limit "$LIMIT" \
   --out "$OUT/cnn.onnx"
 
@@ -38,9 +38,9 @@ step "5/7 low-rank factorization (SVD) to >= 40 % fewer FLOPs, then fine-tune 1 
 "$G" lowrank "$OUT/cnn.onnx" -o "$OUT/cnn-lowrank.onnx" --flops-budget 0.6 \
   --finetune-epochs 1 --data "$DATA" --limit "$LIMIT" --lr 1e-3
 
-step "6/7 distill a 4x smaller student (cnn with 8/16 channels) from the teacher"
-"$G" distill --teacher "$OUT/cnn.onnx" --student cnn --widths 8,16 --data "$DATA" --epochs "$EPOCHS" \
-  --limit "$LIMIT" --lr 3e-3 --out "$OUT/cnn-student.onnx"
+step "6/7 distill a 4x smaller student (cnn with 4/8 channels) from the teacher (T = 2, alpha = 0.5)"
+"$G" distill --teacher "$OUT/cnn.onnx" --student cnn --widths 4,8 --data "$DATA" --epochs "$EPOCHS" \
+  --limit "$LIMIT" --lr 3e-3 --alpha 0.5 --temperature 2 --out "$OUT/cnn-student.onnx"
 
 step "7/7 bench all variants: accuracy, latency, joules and gCO2e per inference ($COUNTRY grid)"
 "$G" bench "$OUT/cnn.onnx" "$OUT/cnn-int8.onnx" "$OUT/cnn-pruned.onnx" "$OUT/cnn-lowrank.onnx" \
