@@ -374,7 +374,10 @@ Status AddPrediction(const Model& model, const std::string& profile_name, const 
   GREENAI_ASSIGN_OR_RETURN(analyze::ModelCostReport cost, analyze::AnalyzeModel(model, {.batch = result.batch}));
   const analyze::ModelPrediction p = analyze::Predict(profile, cost);
   result.prediction_profile = profile.name;
-  result.prediction_method = p.method;
+  // Counted at the throughput batch, so weights are read once per batch: per inference this is
+  // lower than `greenai analyze` at its default batch 1, and the method says so.
+  result.prediction_method = p.method + " (counted at batch " + std::to_string(cost.batch) +
+                             ", weights read once per batch, divided per inference)";
   result.has_prediction = p.has_energy;
   if (p.has_energy) result.predicted_j_per_inference = p.energy_j / static_cast<double>(std::max<int64_t>(cost.batch, 1));
   return Status::Ok();

@@ -131,7 +131,7 @@ std::string ReportJson(const BenchReport& r) {
     o["predicted"] = m.has_prediction
                          ? Json{{"j_per_inference", Num(m.predicted_j_per_inference)},
                                 {"profile", m.prediction_profile},
-                                {"method", "predicted: " + m.prediction_method}}
+                                {"method", m.prediction_method.rfind("predicted", 0) == 0 ? m.prediction_method : "predicted: " + m.prediction_method}}
                          : Json(nullptr);
     o["notes"] = m.notes;
     models.push_back(std::move(o));
