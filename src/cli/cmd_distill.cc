@@ -16,8 +16,6 @@
 #include "cli/commands.h"
 #include "cli/train_util.h"
 #include "core/progress.h"
-#include "energy/detect.h"
-#include "energy/tracker.h"
 #include "graph/onnx_io.h"
 #include "train/data.h"
 #include "train/trainer.h"
@@ -103,15 +101,9 @@ int RunDistill(const DistillArgs& a) {
                a.teacher.c_str(), static_cast<long long>(tp), 100 * teval->accuracy, a.student.c_str(),
                static_cast<long long>(sp), sp > 0 ? static_cast<double>(tp) / static_cast<double>(sp) : 0.0);
 
-  energy::DetectOptions det_opt;
-  energy::DetectedSensors det = energy::DetectSensors(det_opt);
-  energy::TrackerOptions topt;
-  topt.interval_s = 1.0;
-  energy::Tracker tracker(std::move(det.sensors), topt);
-  const bool metered = tracker.Start().ok();
-  const std::string jlabel = metered && tracker.LastReport().any_estimated ? "J (estimated)" : "J";
-  std::function<double()> joules;
-  if (metered) joules = [&tracker] { return tracker.LastReport().total_j; };
+  TrainingMeter meter;
+  const std::string jlabel = meter.label();
+  const std::function<double()> joules = meter.JoulesSoFar();
 
   auto distilled = TrainStudent(*student, teacher->get(), a, **train_set, **test_set, joules, jlabel);
   if (!distilled.ok()) return fail(distilled.status());
@@ -121,8 +113,7 @@ int RunDistill(const DistillArgs& a) {
     if (!b.ok()) return fail(b.status());
     base = std::move(*b);
   }
-  auto report = metered ? tracker.Stop() : Result<energy::Report>(Unimplemented("no meter"));
-  const double total_j = report.ok() ? report->total_j : -1;
+  const double total_j = meter.Stop();
 
   (*distilled).model->doc_string =
       fmt::format("greenai distill --teacher {} --student {} --alpha {} --temperature {} --epochs {} --seed {}",

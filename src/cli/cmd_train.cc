@@ -14,8 +14,6 @@
 #include "cli/commands.h"
 #include "cli/train_util.h"
 #include "core/progress.h"
-#include "energy/detect.h"
-#include "energy/tracker.h"
 #include "graph/onnx_io.h"
 #include "train/checkpoint.h"
 #include "train/data.h"
@@ -52,14 +50,8 @@ int RunTrain(const TrainArgs& a) {
   if (!built.ok()) return fail(built.status());
   std::unique_ptr<Model> model = std::move(*built);
 
-  energy::DetectOptions det_opt;
-  energy::DetectedSensors det = energy::DetectSensors(det_opt);
-  energy::TrackerOptions topt;
-  topt.interval_s = 1.0;
-  energy::Tracker tracker(std::move(det.sensors), topt);
-  const bool metered = tracker.Start().ok();
-  std::string jlabel = "J";
-  if (metered && tracker.LastReport().any_estimated) jlabel = "J (estimated)";
+  TrainingMeter meter;
+  const std::string jlabel = meter.label();
 
   train::TrainOptions o;
   o.epochs = a.epochs;
@@ -76,10 +68,8 @@ int RunTrain(const TrainArgs& a) {
   o.checkpoint = a.checkpoint.empty() ? a.out + ".ckpt" : a.checkpoint;
   o.resume = a.resume;
   o.progress = true;
-  if (metered) {
-    o.joules = [&tracker] { return tracker.LastReport().total_j; };
-    o.joules_label = jlabel;
-  }
+  o.joules = meter.JoulesSoFar();
+  o.joules_label = jlabel;
   if (a.resume && !train::CheckpointExists(o.checkpoint))
     return fail(NotFound("--resume: no checkpoint at '{}' ('{}' and '{}')", o.checkpoint,
                          train::CheckpointModelPath(o.checkpoint), train::CheckpointStatePath(o.checkpoint)));
@@ -91,7 +81,7 @@ int RunTrain(const TrainArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   auto fit = (*trainer)->Fit(**train_set, test_set.get());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  auto report = metered ? tracker.Stop() : Result<energy::Report>(Unimplemented("no meter"));
+  const double joules = meter.Stop();
   if (!fit.ok()) return fail(fit.status());
   if (fit->stopped_early) {
     std::fprintf(stderr, "greenai train: stopped after step %lld (--max-steps); continue with --resume\n",
@@ -103,7 +93,6 @@ int RunTrain(const TrainArgs& a) {
   (*out_model)->doc_string = fmt::format("greenai train --model {} --data {} --epochs {} --batch {} --lr {} --seed {}",
                                          a.model, a.data, a.epochs, a.batch, a.lr, a.seed);
   if (Status s = SaveModel(**out_model, a.out); !s.ok()) return fail(s);
-  const double joules = report.ok() ? report->total_j : -1;
   const train::EpochStats* last = fit->epochs.empty() ? nullptr : &fit->epochs.back();
   if (a.json) {
     nlohmann::json j;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "energy/detect.h"
 #include "graph/onnx_io.h"
 #include "train/archs.h"
 
@@ -33,6 +34,27 @@ Result<std::unique_ptr<Model>> LoadOrBuildModel(const std::string& spec, const t
   ao.widths = std::move(w);
   ao.seed = static_cast<uint32_t>(seed);
   return train::BuildArch(spec, ao);
+}
+
+TrainingMeter::TrainingMeter() {
+  energy::DetectedSensors det = energy::DetectSensors(energy::DetectOptions{});
+  energy::TrackerOptions topt;
+  topt.interval_s = 1.0;
+  tracker_ = std::make_unique<energy::Tracker>(std::move(det.sensors), topt);
+  metered_ = tracker_->Start().ok();
+  if (metered_ && tracker_->LastReport().any_estimated) label_ = "J (estimated)";
+}
+
+std::function<double()> TrainingMeter::JoulesSoFar() {
+  if (!metered_) return {};
+  return [t = tracker_.get()] { return t->LastReport().total_j; };
+}
+
+double TrainingMeter::Stop() {
+  if (!metered_) return -1;
+  metered_ = false;
+  auto r = tracker_->Stop();
+  return r.ok() ? r->total_j : -1;
 }
 
 }  // namespace greenai::cli

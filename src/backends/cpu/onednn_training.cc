@@ -327,6 +327,13 @@ struct BnGradPlan {
   memory dscale_scratch, dshift_scratch;
 };
 
+// 4-D/5-D tensors on the 8-channel blocked layout (bnorm_jit); others stay plain.
+memory::desc BlockedNormDesc(const Tensor& x, const memory::desc& user) {
+  if (x.rank() == 4) return memory::desc(Dims(x.shape()), kF32, tag::aBcd8b);
+  if (x.rank() == 5) return memory::desc(Dims(x.shape()), kF32, tag::aBcde8b);
+  return user;
+}
+
 // The plain-layout (ncsp) oneDNN batch norm is a slow generic loop (2.2 s per step of the cnn
 // architecture at batch 64); 4-D/5-D tensors run on the 8-channel blocked layout (jit), with
 // X and dY reordered in and dX out.
@@ -344,9 +351,7 @@ class BnGradKernel : public CachedKernel<BnGradPlan> {
     const float eps = node_.GetFloat("epsilon", 1e-5f);
     const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
     const memory::desc user = PlainDesc(x.shape()), cmd({x.dim(1)}, kF32, tag::a);
-    const memory::desc md = x.rank() == 4   ? memory::desc(Dims(x.shape()), kF32, tag::aBcd8b)
-                            : x.rank() == 5 ? memory::desc(Dims(x.shape()), kF32, tag::aBcde8b)
-                                            : user;
+    const memory::desc md = BlockedNormDesc(x, user);
     dnnl::batch_normalization_forward::desc fd(dnnl::prop_kind::forward_training, md, eps, flags);
     dnnl::batch_normalization_forward::primitive_desc fpd(fd, Engine());
     dnnl::batch_normalization_backward::desc bd(dnnl::prop_kind::backward, md, md, eps, flags);
@@ -429,9 +434,7 @@ class BnTrainKernel : public CachedKernel<BnTrainPlan> {
     const float eps = node_.GetFloat("epsilon", 1e-5f);
     const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
     const memory::desc user = PlainDesc(x.shape()), cmd({x.dim(1)}, kF32, tag::a);
-    const memory::desc md = x.rank() == 4   ? memory::desc(Dims(x.shape()), kF32, tag::aBcd8b)
-                            : x.rank() == 5 ? memory::desc(Dims(x.shape()), kF32, tag::aBcde8b)
-                                            : user;
+    const memory::desc md = BlockedNormDesc(x, user);
     dnnl::batch_normalization_forward::desc fd(dnnl::prop_kind::forward_training, md, eps, flags);
     p.fwd = dnnl::batch_normalization_forward(dnnl::batch_normalization_forward::primitive_desc(fd, Engine()));
     p.x.Init(user, md, false);
