@@ -3,16 +3,24 @@
 (AdamW), data and thread count. Development-only (not part of `make test`).
 
   python3 bench/train/compare_torch.py --greenai build/greenai [--threads 2] [--batch 128] [--samples 12800]
+                                      [--rounds 3]
 
-Installs torch (CPU wheel) with pip if it is missing. Prints a markdown table of training
-samples/s (one epoch over the first --samples Fashion-MNIST training images, no evaluation;
-the greenai figure is the trainer's own epoch rate, the torch one is timed the same way:
-from the first batch to the last optimizer step) and the greenai/torch ratio.
+PyTorch comes from Debian (`apt-get install python3-torch`, CPU build, for /usr/bin/python3):
+the script re-runs itself under /usr/bin/python3 when the current interpreter has no torch,
+and installs the Debian package (as root) when neither has it. The PyTorch CPU wheels are
+not used: download.pytorch.org is not reachable from here and PyPI's wheel pulls GBs of CUDA.
+
+Prints a markdown table of training samples/s (one epoch over the first --samples
+Fashion-MNIST training images, no evaluation; the greenai figure is the trainer's own epoch
+rate, the torch one is timed the same way: from the first batch to the last optimizer step)
+and the greenai/torch ratio. The tools alternate for --rounds rounds (one interleaved run,
+so both see the same machine load); the table gives the medians.
 """
 import argparse
 import gzip
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -23,12 +31,17 @@ DATA = "/usr/share/datasets/fashion-mnist"
 def ensure_torch():
     try:
         import torch  # noqa: F401
+        return
     except ImportError:
-        # The CPU-only index first (small wheel); plain PyPI when that index is unreachable.
-        r = subprocess.call([sys.executable, "-m", "pip", "install", "torch", "--index-url",
-                             "https://download.pytorch.org/whl/cpu"])
-        if r != 0:
-            subprocess.check_call([sys.executable, "-m", "pip", "install", "torch"])
+        pass
+    system = "/usr/bin/python3"
+    has = lambda: subprocess.call([system, "-c", "import torch, numpy"], stderr=subprocess.DEVNULL) == 0
+    if not has() and os.geteuid() == 0:
+        subprocess.check_call(["apt-get", "install", "-y", "python3-torch"])
+    if not has():
+        raise SystemExit("compare_torch.py: PyTorch is missing; install Debian's python3-torch")
+    if os.path.realpath(sys.executable) != os.path.realpath(system):
+        os.execv(system, [system] + sys.argv)
 
 
 def read_idx(path, limit):
@@ -95,6 +108,7 @@ def main():
     ap.add_argument("--samples", type=int, default=12800)
     ap.add_argument("--archs", default="mlp,cnn")
     ap.add_argument("--workdir", default="/tmp/greenai_train_bench")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     ensure_torch()
     import numpy as np
@@ -103,13 +117,21 @@ def main():
     x = read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz"), args.samples).astype(np.float32) / 255.0
     x = np.ascontiguousarray(x.reshape(-1, 1, 28, 28))
     y = read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz"), args.samples).astype(np.int64)
-    print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch}, {len(y)} samples, AdamW\n")
-    print("| model | greenai samples/s | PyTorch samples/s | greenai / PyTorch |")
-    print("|---|---:|---:|---:|")
+    print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch}, {len(y)} samples, AdamW, "
+          f"medians of {args.rounds} interleaved rounds\n")
+    rows = []
     for arch in args.archs.split(","):
-        g = greenai_rate(args.greenai, arch, args.samples, args.batch, args.threads, 1e-3, args.workdir)
-        t = torch_rate(arch, x, y, args.batch, args.threads, 1e-3)
-        print(f"| {arch} | {g:.0f} | {t:.0f} | {g / t:.2f} |")
+        gs, ts = [], []
+        for r in range(args.rounds):
+            gs.append(greenai_rate(args.greenai, arch, args.samples, args.batch, args.threads, 1e-3, args.workdir))
+            ts.append(torch_rate(arch, x, y, args.batch, args.threads, 1e-3))
+            print(f"  {arch} round {r + 1}: greenai {gs[-1]:.0f}, PyTorch {ts[-1]:.0f} samples/s", file=sys.stderr)
+        rows.append((arch, statistics.median(gs), statistics.median(ts), gs, ts))
+    print("| model | greenai samples/s | PyTorch samples/s | greenai / PyTorch | greenai runs | PyTorch runs |")
+    print("|---|---:|---:|---:|---|---|")
+    for arch, g, t, gs, ts in rows:
+        print(f"| {arch} | {g:.0f} | {t:.0f} | {g / t:.2f} | {' '.join(f'{v:.0f}' for v in gs)} "
+              f"| {' '.join(f'{v:.0f}' for v in ts)} |")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ struct QuantizeArgs {
   bool per_tensor = false, symmetric_activations = false, bias_correction = false, report = false, json = false;
   double percentile = 99.999;
   int block = 32;
+  int weight_bits = 7;
   std::string data;  // QAT training data (default: --calib's data set, train split)
   int64_t qat_epochs = 1;
   double qat_lr = 1e-4;
@@ -98,6 +99,7 @@ int RunQuantize(const QuantizeArgs& a) {
   o.percentile = a.percentile;
   o.bias_correction = a.bias_correction;
   o.int4_block = a.block;
+  o.weight_bits = a.weight_bits;
   o.exclude_nodes.insert(a.exclude_nodes.begin(), a.exclude_nodes.end());
   o.exclude_op_types.insert(a.exclude_ops.begin(), a.exclude_ops.end());
 
@@ -203,6 +205,9 @@ void RegisterQuantize(CLI::App& app, int* exit_code) {
   sub->add_flag("--per-tensor", args->per_tensor, "one weight scale per tensor (default: per output channel)");
   sub->add_option("--weights", args->weights, "sym (int8, zero point 0; default) or asym (uint8)");
   sub->add_option("--activations", args->activations, "u8 (default) or s8");
+  sub->add_option("--weight-bits", args->weight_bits,
+                  "7 (default: [-64, 63], never saturates u8 x s8 kernels without VNNI) or 8 (full range)")
+      ->check(CLI::IsMember({7, 8}));
   sub->add_flag("--symmetric-activations", args->symmetric_activations, "activation zero point 0 (s8) / 128 (u8)");
   sub->add_option("--exclude-nodes", args->exclude_nodes, "node names to keep float")->delimiter(',');
   sub->add_option("--exclude-ops", args->exclude_ops, "op types to keep float")->delimiter(',');

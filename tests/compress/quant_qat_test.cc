@@ -48,6 +48,34 @@ TEST(Qat, FakeQuantMatchesStaticQdqAndExportsToQdq) {
   }
 }
 
+// Training may push weights past the calibrated range: the fake-quant clip and the export
+// keep them inside the 7-bit default range [-64, 63] (so no kernel can saturate).
+TEST(Qat, ExportKeepsSevenBitWeightsAfterWeightsGrow) {
+  auto m = quanttest::SmallCnn(2, 5);
+  auto calib = Batches("x", {2, 2, 8, 8}, 2, 40);
+  auto fq = InsertFakeQuant(*m, QuantizeOptions{}, calib, nullptr);
+  ASSERT_TRUE(fq.ok()) << fq.status().ToString();
+  ASSERT_TRUE((*fq)->graph->IsInitializer("w1"));
+  Tensor w1 = (*fq)->graph->initializers.at("w1").Clone();
+  for (int64_t i = 0; i < w1.numel(); ++i) w1.data<float>()[i] *= 3.f;
+  (*fq)->graph->RemoveInitializer("w1");
+  (*fq)->graph->AddInitializer("w1", w1);
+  auto qdq = FakeQuantToQdq(**fq);
+  ASSERT_TRUE(qdq.ok()) << qdq.status().ToString();
+  int weights = 0, at_max = 0;
+  for (const auto& [name, t] : (*qdq)->graph->initializers) {
+    if (t.dtype() != DType::kI8 || name.find("_quantized") == std::string::npos) continue;
+    ++weights;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      ASSERT_GE(t.data<int8_t>()[i], -64) << name;
+      ASSERT_LE(t.data<int8_t>()[i], 63) << name;
+      at_max += name.rfind("w1", 0) == 0 && std::abs(t.data<int8_t>()[i]) >= 63;
+    }
+  }
+  EXPECT_EQ(weights, 3);
+  EXPECT_GT(at_max, 0);  // w1 was clipped at the range's ends
+}
+
 // y = x @ fake_quant(W); d sum(y) / dW with the straight-through estimator is x^T 1,
 // exactly the float gradient (no weight is clipped: the scale comes from max |W|).
 TEST(Qat, StraightThroughGradient) {

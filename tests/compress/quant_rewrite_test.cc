@@ -52,6 +52,35 @@ TEST(QuantStatic, SingleGemmWithinScaleBound) {
   }
 }
 
+// Weight bits: by default every channel's absmax maps to 63 (7 bits, so u8 x s8 kernels
+// without VNNI cannot saturate); --weight-bits 8 maps it to 127. Checked on the stored ints.
+TEST(QuantStatic, WeightBitsSetTheStoredRange) {
+  const int64_t B = 8, K = 32, N = 6;
+  auto m = quanttest::SingleGemm(B, K, N, 5);
+  auto calib = Batches("x", {B, K}, 2, 200, -1.f, 1.f);
+  for (int bits : {7, 8}) {
+    QuantizeOptions o;
+    o.weight_bits = bits;
+    auto q = Quantize(*m, o, calib, nullptr);
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    const Tensor& wq = Init(**q, "W_quantized");
+    ASSERT_EQ(wq.dtype(), DType::kI8);
+    ASSERT_EQ(wq.numel(), K * N);
+    const int qmax = bits == 7 ? 63 : 127;
+    // Stored as [K, N] or [N, K]: per output channel n, the largest |w| is exactly qmax.
+    const bool kn = wq.dim(0) == K;
+    for (int64_t n = 0; n < N; ++n) {
+      int absmax = 0;
+      for (int64_t k = 0; k < K; ++k) absmax = std::max(absmax, std::abs(static_cast<int>(
+                                                                    wq.data<int8_t>()[kn ? k * N + n : n * K + k])));
+      EXPECT_EQ(absmax, qmax) << "bits " << bits << " channel " << n;
+    }
+  }
+  QuantizeOptions bad;
+  bad.weight_bits = 6;
+  EXPECT_EQ(Quantize(*m, bad, calib, nullptr).status().code(), StatusCode::kInvalidArgument);
+}
+
 // The fused int8 graph agrees with the unfused QDQ graph (optimize off = DQ/Q in float)
 // within one quantization step of every quantized value: here the graph output is
 // DequantizeLinear(Q(Relu(Conv))), so the step is the output scale.

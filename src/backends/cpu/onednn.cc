@@ -1,5 +1,6 @@
 // Kernel family onednn: optimized f32 kernels on oneDNN 2.6 (conv and deconv in onednn_conv.cc,
-// matmul/gemm in onednn_matmul.cc, pools/norms/softmax in onednn_pool_norm.cc) plus the shared
+// matmul/gemm in onednn_matmul.cc, pools/norms/softmax in onednn_pool_norm.cc, int8 conv/matmul
+// in onednn_int8.cc) plus the shared
 // engine and threading helpers. See backends/cpu/kernel.h and onednn_util.h for contracts.
 #include <dlfcn.h>
 
@@ -51,6 +52,7 @@ void AddOneDnnKernels(std::vector<KernelDef>& defs) {
   onednn::AddConvKernels(defs);
   onednn::AddMatMulKernels(defs);
   onednn::AddPoolNormKernels(defs);
+  onednn::AddInt8Kernels(defs);
 }
 
 }  // namespace greenai

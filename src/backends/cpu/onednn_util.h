@@ -59,5 +59,6 @@ inline dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t) {
 void AddConvKernels(std::vector<KernelDef>& defs);
 void AddMatMulKernels(std::vector<KernelDef>& defs);
 void AddPoolNormKernels(std::vector<KernelDef>& defs);
+void AddInt8Kernels(std::vector<KernelDef>& defs);
 
 }  // namespace greenai::onednn

@@ -22,11 +22,14 @@ std::string StripSuffix(const std::string& s, const std::string& suffix) {
 
 // Appends the float fake-quant chain x -> out; `s` and `zf` broadcast against x.
 void EmitChain(Graph& g, const std::string& x, const std::string& s, const std::string& zf, bool is_signed,
-               const std::string& out) {
+               const std::string& out, int bits = 8) {
   const std::string base = x;
   const std::string lo = g.UniqueName(base + "_fq_qmin"), hi = g.UniqueName(base + "_fq_qmax");
-  g.AddInitializer(lo, Tensor::Scalar<float>(is_signed ? -128.f : 0.f));
-  g.AddInitializer(hi, Tensor::Scalar<float>(is_signed ? 127.f : 255.f));
+  QParams range;
+  range.is_signed = is_signed;
+  range.bits = bits;
+  g.AddInitializer(lo, Tensor::Scalar<float>(range.qmin()));
+  g.AddInitializer(hi, Tensor::Scalar<float>(range.qmax()));
   const std::string a = g.UniqueName(base + "_fq_div"), r = g.UniqueName(base + "_fq_round"),
                     b = g.UniqueName(base + "_fq_add"), c = g.UniqueName(base + "_fq_clip"),
                     d = g.UniqueName(base + "_fq_sub");
@@ -52,6 +55,8 @@ Tensor AlongAxis(const Tensor& v, int64_t axis, int rank) {
 
 Result<std::unique_ptr<Model>> InsertFakeQuant(const Model& model, const QuantizeOptions& opts,
                                                const std::vector<Feeds>& calibration, QuantizeReport* report) {
+  QuantizeReport local;
+  if (!report) report = &local;  // the report is optional, as for Quantize()
   QuantizeOptions o = opts;
   o.mode = QuantMode::kStatic;
   o.bias_correction = false;  // training adapts the biases itself
@@ -82,7 +87,7 @@ Result<std::unique_ptr<Model>> InsertFakeQuant(const Model& model, const Quantiz
         const std::string s = g.UniqueName(src + "_fq_scale"), z = g.UniqueName(src + "_fq_zero_point");
         g.AddInitializer(s, AlongAxis(scale, axis, w->rank()));
         g.AddInitializer(z, zp ? AlongAxis(*zp, axis, w->rank()) : Tensor::Scalar<float>(0.f));
-        EmitChain(g, src, s, z, w->dtype() == DType::kI8, dq->outputs[0]);
+        EmitChain(g, src, s, z, w->dtype() == DType::kI8, dq->outputs[0], opts.weight_bits);
       }
       removed.push_back(dq);
       continue;
@@ -130,6 +135,7 @@ Result<std::unique_ptr<Model>> FakeQuantToQdq(const Model& model) {
     const Tensor* lo = clip->HasInput(1) ? g.FindInitializer(clip->inputs[1]) : nullptr;
     if (!s || !z || !lo) return InvalidArgument("{}: fake-quant scale/zero point are not constants", div->Describe());
     const bool is_signed = lo->GetAsDouble(0) < 0;
+    const Tensor* hi = clip->HasInput(2) ? g.FindInitializer(clip->inputs[2]) : nullptr;
     const std::string& x = div->inputs[0];
     const std::string& out = mul->outputs[0];
     std::vector<float> sv(static_cast<size_t>(s->numel()));
@@ -140,6 +146,7 @@ Result<std::unique_ptr<Model>> FakeQuantToQdq(const Model& model) {
     p.scale = sv;
     p.zero_point = zv;
     p.is_signed = is_signed;
+    p.bits = hi && hi->GetAsDouble(0) < (is_signed ? 127.0 : 255.0) ? 7 : 8;  // the chain's clip range
     const bool vec = s->numel() > 1;
     int64_t axis = 0;
     for (int i = 0; i < s->rank(); ++i)

@@ -84,7 +84,7 @@ namespace qi {
 
 bool IsDefaultDomain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
 
-QParams WeightParams(const Tensor& w, int64_t axis, bool per_channel, bool symmetric) {
+QParams WeightParams(const Tensor& w, int64_t axis, bool per_channel, bool symmetric, int bits) {
   const float* d = w.data<float>();
   int64_t outer = 1, count = 1, inner = 1;
   if (per_channel) {
@@ -104,16 +104,17 @@ QParams WeightParams(const Tensor& w, int64_t axis, bool per_channel, bool symme
       }
   QParams p;
   p.is_signed = symmetric;
+  p.bits = bits;
   for (int64_t c = 0; c < count; ++c) {
     const float l = lo[static_cast<size_t>(c)], h = hi[static_cast<size_t>(c)];
     if (symmetric) {
       const float a = std::max(-l, h);
-      p.scale.push_back(a > 0 ? a / 127.f : 1.f);
+      p.scale.push_back(a > 0 ? a / p.qmax() : 1.f);
       p.zero_point.push_back(0);
     } else {
-      const float s = h > l ? (h - l) / 255.f : 1.f;
+      const float s = h > l ? (h - l) / p.qmax() : 1.f;
       p.scale.push_back(s);
-      p.zero_point.push_back(static_cast<int32_t>(std::clamp(std::nearbyint(-l / s), 0.f, 255.f)));
+      p.zero_point.push_back(static_cast<int32_t>(std::clamp(std::nearbyint(-l / s), 0.f, p.qmax())));
     }
   }
   return p;
@@ -131,7 +132,7 @@ Tensor QuantizeWeight(const Tensor& w, int64_t axis, const QParams& p) {
   }
   Tensor q = Tensor::Create(p.is_signed ? DType::kI8 : DType::kU8, w.shape()).value();
   const float* d = w.data<float>();
-  const float qmin = p.is_signed ? -128.f : 0.f, qmax = p.is_signed ? 127.f : 255.f;
+  const float qmin = p.qmin(), qmax = p.qmax();
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t c = 0; c < count; ++c) {
       const size_t ci = p.scale.size() > 1 ? static_cast<size_t>(c) : 0;
@@ -347,7 +348,7 @@ Status RewriteStatic(Model& m, const QuantizeOptions& opts, const std::vector<Fe
     }
     const std::string w_name = n.inputs[static_cast<size_t>(t.weight_input)];
     const Tensor& w = *g.FindInitializer(w_name);
-    QParams wp = WeightParams(w, t.axis, per_channel, opts.symmetric_weights);
+    QParams wp = WeightParams(w, t.axis, per_channel, opts.symmetric_weights, opts.weight_bits);
     Tensor wq = QuantizeWeight(w, t.axis, wp);
     const std::string wq_name = g.UniqueName(w_name + "_quantized");
     const std::string ws_name = g.UniqueName(w_name + "_scale");

@@ -144,7 +144,7 @@ Status RewriteDynamic(Model& m, const QuantizeOptions& opts, QuantizeReport* rep
       for (int64_t i = 0; i < N; ++i)
         for (int64_t k = 0; k < K; ++k) w.data<float>()[k * N + i] = w0.data<float>()[i * K + k];
     }
-    QParams wp = WeightParams(w, 1, opts.per_channel, opts.symmetric_weights);
+    QParams wp = WeightParams(w, 1, opts.per_channel, opts.symmetric_weights, opts.weight_bits);
     Tensor wq = QuantizeWeight(w, 1, wp);
     const std::string base = n.inputs[1];
     const std::string wq_name = g.UniqueName(base + "_quantized");
@@ -206,6 +206,8 @@ Result<std::unique_ptr<Model>> Quantize(const Model& model, const QuantizeOption
     report->warnings.push_back("model has no float32 weights; nothing to quantize, the model is unchanged");
     return m;
   }
+  if (opts.weight_bits != 7 && opts.weight_bits != 8)
+    return InvalidArgument("quantize: weight bits must be 7 or 8, got {}", opts.weight_bits);
   switch (opts.mode) {
     case QuantMode::kStatic:
     case QuantMode::kQat:

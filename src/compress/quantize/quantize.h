@@ -65,6 +65,12 @@ struct QuantizeOptions {
   // Only these nodes are quantized when non-empty (used by the sensitivity report).
   std::set<std::string> only_nodes;
   bool bias_correction = false;        // shifts each bias by the mean output error on the calib data
+  // Signed weight range: 7 bits ([-64, 63], scale = absmax / 63) by default, so that a
+  // u8 x s8 multiply-add without VNNI (vpmaddubsw: ONNX Runtime's AVX2 kernels, oneDNN's
+  // int8 primitives, greenai's fast int8 kernels) can never saturate its int16 pair sums
+  // (255 * 64 * 2 < 32767). 8 = the full [-128, 127] range (for VNNI machines); the file
+  // format and size are the same either way.
+  int weight_bits = 7;
   int int4_block = 32;
 };
 
@@ -105,6 +111,9 @@ struct QParams {
   std::vector<float> scale;
   std::vector<int32_t> zero_point;
   bool is_signed = false;
+  int bits = 8;  // 7 narrows the stored range to [-64, 63] (signed) / [0, 127] (unsigned)
+  float qmin() const { return is_signed ? -static_cast<float>(1 << (bits - 1)) : 0.f; }
+  float qmax() const { return is_signed ? static_cast<float>((1 << (bits - 1)) - 1) : static_cast<float>((1 << bits) - 1); }
 };
 // Activation parameters for [lo, hi] (widened to include 0).
 QParams ActivationParams(Range r, bool is_signed, bool symmetric);

@@ -25,7 +25,7 @@ bool IsDefaultDomain(const Node& n);
 std::optional<Target> Classify(const Graph& g, const Node& n, QuantMode mode, std::string* why);
 std::vector<Target> SelectTargets(const Graph& g, const QuantizeOptions& opts, QuantizeReport* report);
 
-QParams WeightParams(const Tensor& w, int64_t axis, bool per_channel, bool symmetric);
+QParams WeightParams(const Tensor& w, int64_t axis, bool per_channel, bool symmetric, int bits = 8);
 Tensor QuantizeWeight(const Tensor& w, int64_t axis, const QParams& p);
 float DequantizedWeightAt(const Tensor& q, const QParams& p, size_t channel, int64_t k);
 
