@@ -5,7 +5,8 @@
   python3 bench/train/compare_torch.py --greenai build/greenai [--threads 2] [--batch 128] [--samples 12800]
                                       [--rounds 3]
 
-PyTorch comes from Debian (`apt-get install python3-torch`, CPU build, for /usr/bin/python3):
+PyTorch comes from Debian (`apt-get install python3-torch libopenblas0-pthread`, CPU build with
+oneDNN 2.6 and, through Debian's BLAS alternatives, OpenBLAS; for /usr/bin/python3):
 the script re-runs itself under /usr/bin/python3 when the current interpreter has no torch,
 and installs the Debian package (as root) when neither has it. The PyTorch CPU wheels are
 not used: download.pytorch.org is not reachable from here and PyPI's wheel pulls GBs of CUDA.
@@ -35,13 +36,16 @@ def ensure_torch():
     except ImportError:
         pass
     system = "/usr/bin/python3"
-    has = lambda: subprocess.call([system, "-c", "import torch, numpy"], stderr=subprocess.DEVNULL) == 0
+    # -s: Debian's torch needs Debian's numpy 1.x, not a pip --user numpy 2 that would shadow it.
+    has = lambda: subprocess.call([system, "-s", "-c", "import torch, numpy"], stderr=subprocess.DEVNULL) == 0
     if not has() and os.geteuid() == 0:
-        subprocess.check_call(["apt-get", "install", "-y", "python3-torch"])
+        # libopenblas0-pthread takes over Debian's libblas.so.3 alternative: with the default
+        # reference BLAS, torch's Linear layers run ~13x slower (an unfair peer).
+        subprocess.check_call(["apt-get", "install", "-y", "python3-torch", "libopenblas0-pthread"])
     if not has():
         raise SystemExit("compare_torch.py: PyTorch is missing; install Debian's python3-torch")
     if os.path.realpath(sys.executable) != os.path.realpath(system):
-        os.execv(system, [system] + sys.argv)
+        os.execv(system, [system, "-s"] + sys.argv)
 
 
 def read_idx(path, limit):
