@@ -169,7 +169,7 @@ int Time(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  greenai::PreferPassiveOpenMP(argv);
+  greenai::ShortOpenMPSpin(argv);
   if (argc >= 3 && std::string(argv[1]) == "export") {
     int image = 224;
     for (int i = 3; i + 1 < argc; ++i)

@@ -5,7 +5,7 @@
 #include "core/omp_env.h"
 
 int main(int argc, char** argv) {
-  greenai::PreferPassiveOpenMP(argv);
+  greenai::ShortOpenMPSpin(argv);
   CLI::App app{"greenai: energy-aware toolkit for ML models (measure, analyze, train, compress, run, report)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "greenai 0.1.0");

@@ -141,5 +141,31 @@ TEST(OneDnnInt8, QLinearConvDeclinesWhatItCannotDoExactly) {
   }
 }
 
+// Integer max pooling (kept int8 between quantized convolutions) must equal the reference
+// exactly: a max has no rounding.
+TEST(OneDnnInt8, MaxPoolEqualsReference) {
+  std::mt19937 rng(9);
+  struct Case { Shape x; int64_t k, stride, pad; bool ceil, is_signed; };
+  const Case cases[] = {{{2, 16, 28, 28}, 2, 2, 0, false, false}, {{1, 5, 7, 9}, 3, 2, 1, true, true},
+                        {{3, 8, 6, 6}, 3, 1, 1, false, false},
+                        {{1, 4, 3, 3, 3}, 2, 1, 0, false, false}};
+  for (const auto& cs : cases) {
+    Node n = MakeNode("MaxPool", 1);
+    const size_t nsp = cs.x.size() - 2;
+    n.SetInts("kernel_shape", std::vector<int64_t>(nsp, cs.k));
+    n.SetInts("strides", std::vector<int64_t>(nsp, cs.stride));
+    n.SetInts("pads", std::vector<int64_t>(2 * nsp, cs.pad));
+    n.SetInt("ceil_mode", cs.ceil ? 1 : 0);
+    Tensor x = cs.is_signed ? RandomInts<int8_t>(cs.x, -128, 127, rng) : RandomInts<uint8_t>(cs.x, 0, 255, rng);
+    std::string_view kname;
+    auto ref = RunOne(n, {x}, true, nullptr);
+    auto fast = RunOne(n, {x}, false, &kname);
+    ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+    ASSERT_TRUE(fast.ok()) << fast.status().ToString();
+    EXPECT_EQ(kname, "i8_maxpool__onednn");
+    EXPECT_EQ(MaxDiff((*ref)[0], (*fast)[0]), 0) << n.op_type << " " << cs.x.size();
+  }
+}
+
 }  // namespace
 }  // namespace greenai

@@ -1,6 +1,7 @@
 // oneDNN pooling (MaxPool without Indices, AveragePool, GlobalAverage/MaxPool), inference
 // BatchNormalization, LayerNormalization (no Mean/InvStdDev outputs), InstanceNormalization
-// (as a layer norm over rows of N*C, affine applied after) and Softmax/LogSoftmax. f32 only.
+// (as a layer norm over rows of N*C, affine applied after) and Softmax/LogSoftmax. f32 only,
+// except MaxPool, which also takes uint8/int8 (exact: a max).
 //
 // Each kernel keeps one plan per input shape (up to kMaxPlans). Geometries oneDNN rejects or
 // defines differently (e.g. ceil-mode overhang with count_include_pad) run the reference kernel.
@@ -153,12 +154,17 @@ class PoolNormKernel : public Kernel {
                    : include_pad ? dnnl::algorithm::pooling_avg_include_padding
                                  : dnnl::algorithm::pooling_avg_exclude_padding;
         // Pools use the 8-channel blocked layout (see Plan); nsp is 1..3, so tensors are 4-D/5-D.
+        // uint8/int8 max pools (QDQ models) use channels-last, oneDNN's int8 pooling layout.
         const bool blocked = true;
+        const bool int8 = x.dtype() != DType::kF32;
+        const auto dt = !int8 ? f32 : x.dtype() == DType::kU8 ? memory::data_type::u8 : memory::data_type::s8;
         auto BlockedDesc = [&](const Shape& sh) {
+          if (int8) return memory::desc(Dims(sh), dt, sh.size() == 4 ? memory::format_tag::nhwc : memory::format_tag::ndhwc);
           return memory::desc(Dims(sh), f32, sh.size() == 4 ? memory::format_tag::aBcd8b : memory::format_tag::aBcde8b);
         };
-        memory::desc src_md = blocked ? BlockedDesc(src) : PlainDesc(src);
-        memory::desc dst_md = blocked ? BlockedDesc(dst) : PlainDesc(dst);
+        auto PlainOf = [&](const Shape& sh) { return memory::desc(Dims(sh), dt, Strides(sh)); };
+        memory::desc src_md = blocked ? BlockedDesc(src) : PlainOf(src);
+        memory::desc dst_md = blocked ? BlockedDesc(dst) : PlainOf(dst);
         dnnl::pooling_v2_forward::desc pd_d(inf, alg, src_md, dst_md, Dims(s), Dims(k), dil, Dims(pl), Dims(pr));
         dnnl::pooling_v2_forward::primitive_desc pd(pd_d, Engine());
         p.prim = dnnl::pooling_v2_forward(pd);
@@ -166,13 +172,13 @@ class PoolNormKernel : public Kernel {
           p.blocked = true;
           p.src = memory(src_md, Engine());  // owned blocked buffers
           p.dst = memory(dst_md, Engine());
-          p.src_user = memory(PlainDesc(src), Engine(), nullptr);
-          p.dst_user = memory(PlainDesc(dst), Engine(), nullptr);
+          p.src_user = memory(PlainOf(src), Engine(), nullptr);
+          p.dst_user = memory(PlainOf(dst), Engine(), nullptr);
           p.to_blocked = dnnl::reorder(p.src_user, p.src);
           p.from_blocked = dnnl::reorder(p.dst, p.dst_user);
         } else {
-          p.src = memory(PlainDesc(src), Engine(), nullptr);
-          p.dst = memory(PlainDesc(dst), Engine(), nullptr);
+          p.src = memory(PlainOf(src), Engine(), nullptr);
+          p.dst = memory(PlainOf(dst), Engine(), nullptr);
         }
         return Status::Ok();
       }
@@ -269,10 +275,15 @@ class PoolNormKernel : public Kernel {
   std::map<Shape, std::unique_ptr<Plan>> plans_;
 };
 
-template <Kind K>
+template <Kind K, bool kInt8 = false>
 Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
   const Node& n = info.node;
-  if (!AllF32(info)) return Unimplemented("{}: oneDNN kernel handles f32 only", n.Describe());
+  if (kInt8) {
+    const DType t = info.input_types[0].dtype;
+    if (t != DType::kU8 && t != DType::kI8) return Unimplemented("{}: not uint8/int8", n.Describe());
+  } else if (!AllF32(info)) {
+    return Unimplemented("{}: oneDNN kernel handles f32 only", n.Describe());
+  }
   size_t nout = 0;
   for (size_t i = 0; i < n.outputs.size(); ++i) if (n.HasOutput(i)) nout = i + 1;
   if (nout > 1) return Unimplemented("{}: extra outputs (Indices, statistics) use the reference kernel", n.Describe());
@@ -304,6 +315,7 @@ void AddPoolNormKernels(std::vector<KernelDef>& defs) {
   defs.push_back({"AveragePool", "", "f32_averagepool__onednn", 10, Create<Kind::kAvgPool>});
   defs.push_back({"GlobalAveragePool", "", "f32_globalaveragepool__onednn", 10, Create<Kind::kGlobalAvg>});
   defs.push_back({"GlobalMaxPool", "", "f32_globalmaxpool__onednn", 10, Create<Kind::kGlobalMax>});
+  defs.push_back({"MaxPool", "", "i8_maxpool__onednn", 10, Create<Kind::kMaxPool, true>});
   defs.push_back({"BatchNormalization", "", "f32_batchnormalization__onednn", 10, Create<Kind::kBatchNorm>});
   defs.push_back({"LayerNormalization", "", "f32_layernormalization__onednn", 10, Create<Kind::kLayerNorm>});
   defs.push_back({"InstanceNormalization", "", "f32_instancenormalization__onednn", 10, Create<Kind::kInstanceNorm>});
