@@ -275,6 +275,7 @@ Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs) {
       return InvalidArgument("input '{}' is required but was not given", inputs_[i].name);
     }
   }
+  SetKernelThreads(pool_ ? pool_->num_threads() : 1);
   Status st;
   for (size_t i = 0; i < steps_.size() && st.ok(); ++i) st = RunStep(*steps_[i], i);
   std::vector<Tensor> outs;

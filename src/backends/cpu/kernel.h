@@ -123,6 +123,13 @@ std::unique_ptr<Kernel> MakePlannedOutputKernel(F f) {
   return MakeLambdaKernel(std::move(checked));
 }
 
+// Caps, on the calling thread, the threads of OpenMP-based kernels (oneDNN) for work that a
+// kernel does not size itself (plan-time weight reorders). Executors call it with their
+// thread count before running kernels: an uncapped reorder starts an OpenMP team as large as
+// the machine, whose idle worker is then woken (and spins) at every later parallel region,
+// even in a 1-thread session. No-op without OpenMP.
+void SetKernelThreads(int n);
+
 // Family registration (one per backends/cpu/<file>.cc); called once by KernelRegistry().
 void AddRefElementwiseKernels(std::vector<KernelDef>& defs);
 void AddRefReduceKernels(std::vector<KernelDef>& defs);

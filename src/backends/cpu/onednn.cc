@@ -48,6 +48,8 @@ bool AllF32(const KernelInfo& info) {
 
 }  // namespace onednn
 
+void SetKernelThreads(int n) { onednn::SetThreads(n); }
+
 void AddOneDnnKernels(std::vector<KernelDef>& defs) {
   onednn::AddConvKernels(defs);
   onednn::AddMatMulKernels(defs);

@@ -43,6 +43,11 @@ class ConvKernel : public Kernel {
     const Tensor& x = *ctx.inputs[0];
     const Tensor& w = *ctx.inputs[1];
     const Tensor* b = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
+    Tensor& y = *ctx.outputs[0];
+    // Before any plan is made: some oneDNN primitives fix their thread count at creation.
+    SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(w.numel()) /
+                                  static_cast<double>(std::max<int64_t>(w.dim(0), 1)),
+                              threads_));
     auto it = plans_.find(x.shape());
     if (it == plans_.end()) {
       if (plans_.size() >= kMaxPlans) plans_.clear();
@@ -57,10 +62,6 @@ class ConvKernel : public Kernel {
     }
     ConvPlan& p = *it->second;
     if (p.fallback) return fallback_->Run(ctx);
-    Tensor& y = *ctx.outputs[0];
-    SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(w.numel()) /
-                                  static_cast<double>(std::max<int64_t>(w.dim(0), 1)),
-                              threads_));
     p.src_user.set_data_handle(const_cast<void*>(x.raw()));
     if (p.need_src_reorder) p.src_reorder.execute(stream_, p.src_user, p.src_mem);
     if (!w_const_.defined()) {

@@ -158,6 +158,11 @@ class QLinearConvKernel : public Kernel {
  private:
   Status RunImpl(KernelContext& ctx) {
     const Tensor& x = *ctx.inputs[0];
+    Tensor& y = *ctx.outputs[0];
+    // Before any plan is made: some oneDNN primitives fix their thread count at creation.
+    SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(q_.w.numel()) /
+                                  static_cast<double>(std::max<int64_t>(q_.w.dim(0), 1)),
+                              threads_));
     auto it = plans_.find(x.shape());
     if (it == plans_.end()) {
       if (plans_.size() >= kMaxPlans) plans_.clear();
@@ -172,10 +177,6 @@ class QLinearConvKernel : public Kernel {
     }
     ConvPlan& p = *it->second;
     if (p.fallback) return fallback_->Run(ctx);
-    Tensor& y = *ctx.outputs[0];
-    SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(q_.w.numel()) /
-                                  static_cast<double>(std::max<int64_t>(q_.w.dim(0), 1)),
-                              threads_));
     p.src_user.set_data_handle(const_cast<void*>(x.raw()));
     if (p.need_src_reorder) p.src_reorder.execute(stream_, p.src_user, p.src_mem);
     p.dst_user.set_data_handle(y.raw());

@@ -64,6 +64,10 @@ class MatMulKernel : public Kernel {
     const Tensor& a = *ctx.inputs[0];
     const Tensor& b = *ctx.inputs[1];
     auto key = std::make_pair(a.shape(), b.shape());
+    // Before any plan is made: some oneDNN primitives fix their thread count at creation.
+    SetThreads(ThreadsForWork(static_cast<double>(ctx.outputs[0]->numel()) *
+                                  static_cast<double>(a.rank() ? a.shape().back() : 1),
+                              threads_));
     auto it = plans_.find(key);
     if (it == plans_.end()) {
       if (plans_.size() >= kMaxPlans) plans_.clear();
@@ -78,9 +82,6 @@ class MatMulKernel : public Kernel {
     }
     MatMulPlan& p = *it->second;
     if (p.fallback) return fallback_->Run(ctx);
-    SetThreads(ThreadsForWork(static_cast<double>(ctx.outputs[0]->numel()) *
-                                  static_cast<double>(a.rank() ? a.shape().back() : 1),
-                              threads_));
     p.a_mem.set_data_handle(const_cast<void*>(a.raw()));
     p.y_mem.set_data_handle(ctx.outputs[0]->raw());
     if (!b_const_.defined()) p.b_user.set_data_handle(const_cast<void*>(b.raw()));
@@ -138,6 +139,11 @@ class GemmKernel : public Kernel {
     const Tensor* c = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
     const bool use_c = c && beta_ != 0;
     auto key = std::make_pair(a.shape(), b.shape());
+    Tensor& y = *ctx.outputs[0];
+    // Before any plan is made: some oneDNN primitives fix their thread count at creation.
+    SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(a.numel()) /
+                                  static_cast<double>(std::max<int64_t>(y.rank() ? y.dim(0) : 1, 1)),
+                              threads_));
     auto it = plans_.find(key);
     if (it == plans_.end()) {
       if (plans_.size() >= kMaxPlans) plans_.clear();
@@ -152,11 +158,7 @@ class GemmKernel : public Kernel {
     }
     MatMulPlan& p = *it->second;
     if (p.fallback) return fallback_->Run(ctx);
-    Tensor& y = *ctx.outputs[0];
     if (use_c) BroadcastC(*c, y);
-    SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(a.numel()) /
-                                  static_cast<double>(std::max<int64_t>(y.rank() ? y.dim(0) : 1, 1)),
-                              threads_));
     p.a_mem.set_data_handle(const_cast<void*>(a.raw()));
     p.y_mem.set_data_handle(y.raw());
     if (!b_const_.defined()) p.b_user.set_data_handle(const_cast<void*>(b.raw()));
