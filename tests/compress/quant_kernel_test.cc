@@ -1,5 +1,6 @@
 // The AVX2 int8 kernels (backends/cpu/int8_gemm_avx2.cc) against the reference kernels:
-// bit-exact, over sizes below, at and above the 4x16 tile and K not a multiple of 4.
+// bit-exact, over sizes below, at and above the 4x16 tile and K not a multiple of 4, for
+// full-range weights (sign-trick mode) and 7-bit weights in [-64, 64] (direct mode).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -25,12 +26,18 @@ TEST(Int8Avx2, MatMulIntegerMatchesReference) {
   n.inputs = {"a", "b", "za", "zb"};
   n.outputs = {"c"};
   int cases = 0;
-  for (int64_t m : {1, 3, 4, 5, 9, 64})
+  for (int64_t m : {1, 3, 4, 5, 9, 64, 130})  // 130: three 64-row blocks
     for (int64_t k : {1, 3, 4, 7, 33, 70})
       for (int64_t nn : {1, 8, 16, 17, 40})
-        for (bool a_signed : {false, true}) {
+        for (bool a_signed : {false, true})
+          for (int wmax : {127, 64}) {
           Tensor a = a_signed ? RandomInts<int8_t>({m, k}, -128, 127, rng) : RandomInts<uint8_t>({m, k}, 0, 255, rng);
-          Tensor b = RandomInts<int8_t>({k, nn}, -127, 127, rng);
+          Tensor b = RandomInts<int8_t>({k, nn}, -wmax, wmax, rng);
+          // The extremes a pair can reach: |a| at its maximum against |b| = wmax of both signs.
+          b.data<int8_t>()[0] = static_cast<int8_t>(-wmax);
+          b.data<int8_t>()[b.numel() - 1] = static_cast<int8_t>(wmax);
+          if (a_signed) a.data<int8_t>()[0] = -128;
+          else a.data<uint8_t>()[0] = 255;
           Tensor za = a_signed ? Tensor::Scalar<int8_t>(static_cast<int8_t>(rng() % 256 - 128))
                                : Tensor::Scalar<uint8_t>(static_cast<uint8_t>(rng() % 256));
           Tensor zb = Tensor::Scalar<int8_t>(0);
@@ -43,10 +50,11 @@ TEST(Int8Avx2, MatMulIntegerMatchesReference) {
           ASSERT_TRUE(y.ok() && r.ok()) << y.status().ToString() << r.status().ToString();
           EXPECT_EQ(name, "u8s8_matmulinteger__avx2_sign");
           for (int64_t i = 0; i < r->at(0).numel(); ++i)
-            ASSERT_EQ((*y)[0].data<int32_t>()[i], (*r)[0].data<int32_t>()[i]) << m << "x" << k << "x" << nn << " @" << i;
+            ASSERT_EQ((*y)[0].data<int32_t>()[i], (*r)[0].data<int32_t>()[i])
+                << m << "x" << k << "x" << nn << " wmax " << wmax << " @" << i;
           ++cases;
         }
-  EXPECT_EQ(cases, 360);
+  EXPECT_EQ(cases, 840);
 }
 
 TEST(Int8Avx2, MatMulIntegerDeclinesMinus128Weights) {
