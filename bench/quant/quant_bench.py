@@ -11,7 +11,8 @@ For each fp32 model (given with --mlp/--cnn, else trained here with `greenai tra
      QDQ file (and ORT fp32), one interleaved run (rounds alternate tools), medians over all timed runs;
      greenai's side is timed by bench/ort_compare's C++ tool (exactly Session::Run);
   5. joules per 1000 inferences, ESTIMATED on this VM (no RAPL): `greenai measure` around the timing
-     tool at two repeat counts; the difference divided by the extra inferences.
+     tool at two repeat counts (the larger one ~2 s of inference longer); the difference divided by
+     the extra inferences, median of 3.
 
 Usage: quant_bench.py --greenai BUILD/greenai --tool BUILD/greenai_ort_bench [--workdir DIR]
                       [--mlp MLP.onnx] [--cnn CNN.onnx] [--epochs 3] [--rounds 5] [--repeat 20]
@@ -82,19 +83,26 @@ def greenai_logits(greenai, model, x_path, out_dir):
     return np.load(os.path.join(out_dir, "logits.npy"))
 
 
-def joules_per_1000(greenai, tool, model, x_path, batch, threads, workdir):
-    """Estimated: energy of (repeat=R2) minus (repeat=R1) runs of the timing tool, per inference."""
-    r1, r2 = 20, 220 if batch == 1 else 60
+def joules_per_1000(greenai, tool, model, x_path, batch, threads, workdir, latency_ms, trials=3):
+    """Estimated: energy of (repeat = R1 + extra) minus (repeat = R1) runs of the timing tool, per
+    inference, where `extra` runs take ~2 s (so process start-up and model load cancel out and the
+    difference is well above the meter's resolution); the median of `trials` such differences."""
+    r1 = 20
+    extra = max(200, int(2000.0 / max(latency_ms, 1e-3)))
     os.makedirs(workdir, exist_ok=True)
-    js = []
-    for r in (r1, r2):
+
+    def measure(r):
         p = run([greenai, "measure", "--json", "--output-dir", workdir, "--", tool, "time", model, "--input",
                  f"input={x_path}", "--repeat", str(r), "--warmup", "2", "--threads", str(threads), "--out",
                  os.path.join(workdir, "measure_out")])
         j = json.loads(p.stdout)
-        js.append((j.get("total_j", 0.0), j.get("method", "?")))
-    per = (js[1][0] - js[0][0]) / ((r2 - r1) * batch)
-    return max(per, 0.0) * 1000, js[1][1]
+        return j.get("total_j", 0.0), j.get("method", "?")
+
+    per, method = [], "?"
+    for _ in range(trials):
+        (j1, _), (j2, method) = measure(r1), measure(r1 + extra)
+        per.append((j2 - j1) / (extra * batch))
+    return max(float(np.median(per)), 0.0) * 1000, method
 
 
 def main():
@@ -169,9 +177,9 @@ def main():
                 t["ort_fp32"] += time_ort(sess_f, feeds, args.warmup, args.repeat)
             lat[b] = {k: float(np.median(v)) for k, v in t.items()}
             if not args.no_energy:
-                for name in ("fp32", "static"):
+                for name, key in (("fp32", "greenai_fp32"), ("static", "greenai_int8")):
                     j, method = joules_per_1000(args.greenai, args.tool, files[name], batch_paths[b], b, args.threads,
-                                                os.path.join(wd, "measure"))
+                                                os.path.join(wd, "measure"), lat[b][key])
                     lat[b][f"j_per_1000_{name}"] = j
                     lat[b]["energy_method"] = method
         results[arch] = {"files": rows, "latency_ms": lat}

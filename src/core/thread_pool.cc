@@ -2,12 +2,25 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 namespace greenai {
 
 namespace {
 thread_local bool tl_in_parallel = false;
+
+// Spins (yielding the core) until done() or `micros` have passed; returns done().
+template <typename F>
+bool SpinUntil(F&& done, int micros) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(micros);
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    if ((i & 15) == 15 && std::chrono::steady_clock::now() >= end) return done();
+    std::this_thread::yield();
+  }
 }
+}  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads <= 0) num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -66,6 +79,7 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain, const std::function<void(
     ++chunks_done_;
   }
   tl_in_parallel = false;
+  SpinUntil([&] { return chunks_done_.load(std::memory_order_acquire) == chunks; }, kSpinMicros);
   std::unique_lock<std::mutex> lk(mu_);
   cv_done_.wait(lk, [&] { return chunks_done_ == num_chunks_; });
   fn_ = nullptr;
@@ -76,6 +90,10 @@ void ThreadPool::WorkerLoop(int) {
   tl_in_parallel = true;
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
+    lk.unlock();
+    SpinUntil([&] { return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; },
+              kSpinMicros);
+    lk.lock();
     cv_work_.wait(lk, [&] { return stop_ || (generation_ != seen && fn_ && next_chunk_ < num_chunks_); });
     if (stop_) return;
     seen = generation_;
