@@ -16,7 +16,6 @@ namespace {
 
 using dnnl::memory;
 using tag = dnnl::memory::format_tag;
-constexpr size_t kMaxPlans = 8;
 
 struct ConvPlan {
   bool fallback = false;
@@ -48,19 +47,8 @@ class ConvKernel : public Kernel {
     SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(w.numel()) /
                                   static_cast<double>(std::max<int64_t>(w.dim(0), 1)),
                               threads_));
-    auto it = plans_.find(x.shape());
-    if (it == plans_.end()) {
-      if (plans_.size() >= kMaxPlans) plans_.clear();
-      std::unique_ptr<ConvPlan> p;
-      try {
-        GREENAI_ASSIGN_OR_RETURN(p, MakePlan(x, w, b));
-      } catch (const dnnl::error&) {
-        p = std::make_unique<ConvPlan>();  // a configuration this oneDNN build rejects
-        p->fallback = true;
-      }
-      it = plans_.emplace(x.shape(), std::move(p)).first;
-    }
-    ConvPlan& p = *it->second;
+    GREENAI_ASSIGN_OR_RETURN(ConvPlan* plan, FindOrMakePlan(plans_, x.shape(), [&] { return MakePlan(x, w, b); }));
+    ConvPlan& p = *plan;
     if (p.fallback) return fallback_->Run(ctx);
     p.src_user.set_data_handle(const_cast<void*>(x.raw()));
     if (p.need_src_reorder) p.src_reorder.execute(stream_, p.src_user, p.src_mem);

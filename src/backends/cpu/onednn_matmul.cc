@@ -14,7 +14,6 @@ namespace {
 
 using dnnl::memory;
 using tag = dnnl::memory::format_tag;
-constexpr size_t kMaxPlans = 8;
 constexpr size_t kMaxRank = 6;
 
 struct MatMulPlan {
@@ -68,19 +67,8 @@ class MatMulKernel : public Kernel {
     SetThreads(ThreadsForWork(static_cast<double>(ctx.outputs[0]->numel()) *
                                   static_cast<double>(a.rank() ? a.shape().back() : 1),
                               threads_));
-    auto it = plans_.find(key);
-    if (it == plans_.end()) {
-      if (plans_.size() >= kMaxPlans) plans_.clear();
-      std::unique_ptr<MatMulPlan> p;
-      try {
-        GREENAI_ASSIGN_OR_RETURN(p, MakePlan(a, b));
-      } catch (const dnnl::error&) {
-        p = std::make_unique<MatMulPlan>();  // a configuration this oneDNN build rejects
-        p->fallback = true;
-      }
-      it = plans_.emplace(key, std::move(p)).first;
-    }
-    MatMulPlan& p = *it->second;
+    GREENAI_ASSIGN_OR_RETURN(MatMulPlan* plan, FindOrMakePlan(plans_, key, [&] { return MakePlan(a, b); }));
+    MatMulPlan& p = *plan;
     if (p.fallback) return fallback_->Run(ctx);
     p.a_mem.set_data_handle(const_cast<void*>(a.raw()));
     p.y_mem.set_data_handle(ctx.outputs[0]->raw());
@@ -144,19 +132,11 @@ class GemmKernel : public Kernel {
     SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(a.numel()) /
                                   static_cast<double>(std::max<int64_t>(y.rank() ? y.dim(0) : 1, 1)),
                               threads_));
-    auto it = plans_.find(key);
-    if (it == plans_.end()) {
-      if (plans_.size() >= kMaxPlans) plans_.clear();
-      std::unique_ptr<MatMulPlan> p;
-      try {
-        p = MakePlan(a, b, use_c);
-      } catch (const dnnl::error&) {
-        p = std::make_unique<MatMulPlan>();  // e.g. empty dims: the reference handles them
-        p->fallback = true;
-      }
-      it = plans_.emplace(key, std::move(p)).first;
-    }
-    MatMulPlan& p = *it->second;
+    // A configuration oneDNN rejects (e.g. empty dims) falls back to the reference.
+    GREENAI_ASSIGN_OR_RETURN(MatMulPlan* plan, FindOrMakePlan(plans_, key, [&]() -> Result<std::unique_ptr<MatMulPlan>> {
+                               return MakePlan(a, b, use_c);
+                             }));
+    MatMulPlan& p = *plan;
     if (p.fallback) return fallback_->Run(ctx);
     if (use_c) BroadcastC(*c, y);
     p.a_mem.set_data_handle(const_cast<void*>(a.raw()));

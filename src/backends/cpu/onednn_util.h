@@ -14,6 +14,8 @@
 
 #include <dnnl.hpp>
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,29 @@ bool AllF32(const KernelInfo& info);
 // Memory wrapping a tensor buffer (no copy). The tensor must outlive the memory's use.
 inline dnnl::memory Wrap(const dnnl::memory::desc& md, const Tensor& t) {
   return dnnl::memory(md, Engine(), const_cast<void*>(t.raw()));
+}
+
+// Plans cached per key (input shapes) by the oneDNN kernels: at most kMaxPlans are kept.
+inline constexpr size_t kMaxPlans = 8;
+
+// The plan for `key`, made by make() (returning Result<std::unique_ptr<Plan>>) on a miss. A
+// dnnl::error while making it (a configuration this oneDNN build rejects) gives a plan with
+// `fallback` set, so the kernel runs its reference fallback for that key from then on.
+template <typename Plan, typename Key, typename Make>
+Result<Plan*> FindOrMakePlan(std::map<Key, std::unique_ptr<Plan>>& plans, const Key& key, Make&& make) {
+  auto it = plans.find(key);
+  if (it == plans.end()) {
+    if (plans.size() >= kMaxPlans) plans.clear();
+    std::unique_ptr<Plan> p;
+    try {
+      GREENAI_ASSIGN_OR_RETURN(p, make());
+    } catch (const dnnl::error&) {
+      p = std::make_unique<Plan>();
+      p->fallback = true;
+    }
+    it = plans.emplace(key, std::move(p)).first;
+  }
+  return it->second.get();
 }
 
 // Registration of the split files (called by AddOneDnnKernels).
