@@ -139,15 +139,17 @@ inline float RowDot(const SparseWeight& s, int64_t n, const float* a) {
     const int32_t* c = s.col.data();
     const float* v = s.val.data();
     int64_t i = b;
-    // 8 non-zeros per step: one gather of the activations they touch, one FMA.
-    __m256 acc = _mm256_setzero_ps();
-    for (; i + 8 <= e; i += 8) {
-      const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i));
-      acc = _mm256_fmadd_ps(_mm256_loadu_ps(v + i), _mm256_i32gather_ps(a, idx, 4), acc);
+    // Scalar loads, four independent sums: AMD Zen's vgatherdps is microcoded and was slower
+    // than two plain loads per non-zero (bench/prune/bench_sparse.cc, batch 1).
+    float p2 = 0, p3 = 0;
+    for (; i + 4 <= e; i += 4) {
+      p0 += v[i] * a[c[i]];
+      p1 += v[i + 1] * a[c[i + 1]];
+      p2 += v[i + 2] * a[c[i + 2]];
+      p3 += v[i + 3] * a[c[i + 3]];
     }
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, acc);
-    p0 += ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    p0 += p2;
+    p1 += p3;
     for (; i + 1 < e; i += 2) {
       p0 += v[i] * a[c[i]];
       p1 += v[i + 1] * a[c[i + 1]];
