@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 #include <chrono>
 #include <thread>
 
@@ -25,7 +29,9 @@ bool SpinUntil(F&& done, int micros) {
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads <= 0) num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   num_threads_ = num_threads;
+#if !defined(_OPENMP)
   for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+#endif
 }
 
 ThreadPool::~ThreadPool() {
@@ -54,6 +60,20 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain, const std::function<void(
   int64_t chunks = std::min<int64_t>(max_chunks, static_cast<int64_t>(num_threads_) * 4);
   int64_t chunk = (n + chunks - 1) / chunks;
   chunks = (n + chunk - 1) / chunk;
+#if defined(_OPENMP)
+  if (omp_in_parallel()) {  // called from inside someone's OpenMP region: run inline
+    fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+#pragma omp parallel num_threads(num_threads_)
+  {
+    tl_in_parallel = true;
+    for (int64_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1)) fn(c * chunk, std::min(n, (c + 1) * chunk));
+    tl_in_parallel = false;
+  }
+  return;
+#endif
   {
     std::lock_guard<std::mutex> lk(mu_);
     fn_ = &fn;
