@@ -1,15 +1,15 @@
-// oneDNN int8 kernels: QLinearConv (2-D, groups) on oneDNN's int8 convolution, and
-// QLinearMatMul / com.microsoft QGemm on oneDNN's int8 matmul, each one primitive with the
-// zero points, per-channel output scales, int32 bias and requantization fused.
+// oneDNN int8 kernel for QLinearConv (2-D, groups): one oneDNN int8 convolution with the
+// zero points, per-channel output scales, int32 bias and requantization fused. (The int8
+// GEMMs are greenai's own, backends/cpu/int8_gemm_avx2.cc.)
 //
 // Contract:
-//  - Eligible (else the factory declines and the im2col/int16 kernels run): uint8
+//  - Eligible (else the factory declines and the im2col/int16 kernel runs): uint8
 //    activations (int8 too on VNNI CPUs: without VNNI, oneDNN halves the weights of its
-//    s8 x s8 path in the reorder), int8 weights with zero point 0 that are plan-time constants, constant
-//    scalar activation scales and zero points, constant weight scales (scalar or one per
-//    output channel), constant int32 bias.
+//    s8 x s8 path in the reorder), int8 weights with zero point 0 that are plan-time
+//    constants, constant scalar activation scales and zero points, constant weight scales
+//    (scalar or one per output channel), constant int32 bias.
 //  - Exactness: without VNNI, oneDNN multiplies u8 x s8 with vpmaddubsw, whose int16 pair
-//    sums saturate when |w| > 64. The kernels are therefore used on such CPUs only when every
+//    sums saturate when |w| > 64. The kernel is therefore used on such CPUs only when every
 //    weight is in [-64, 64] (greenai quantize's default 7-bit weights); then the integer
 //    accumulation is exact and the result differs from the reference kernel by at most one
 //    quantization step (float order of the requantization). On VNNI CPUs any int8 weight.
@@ -52,7 +52,7 @@ const Tensor* Const(const KernelInfo& info, size_t i) {
   return i < info.const_inputs.size() && info.node.HasInput(i) ? info.const_inputs[i] : nullptr;
 }
 
-// Quantization constants shared by conv and matmul, read at plan time.
+// Quantization constants of a QLinear* node, read at plan time.
 struct QConst {
   float x_scale = 1, y_scale = 1;
   int32_t x_zp = 0, y_zp = 0;
