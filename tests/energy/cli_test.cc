@@ -114,8 +114,13 @@ TEST_F(Cli, CommandKilledBySignal) {
 }
 
 TEST_F(Cli, SignalsSentToGreenaiReachTheCommand) {
-  pid_t pid = Spawn({"measure", "--no-csv", "--", "sleep", "30"}, d_);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The command marks when it runs: by then greenai has its handlers installed. (A fixed
+  // 500 ms sleep raced greenai's start-up in the slow sanitizer build on a loaded machine.)
+  const std::string marker = d_.path() + "/started";
+  pid_t pid = Spawn({"measure", "--no-csv", "--", "sh", "-c", "touch '" + marker + "'; exec sleep 30"}, d_);
+  for (int i = 0; i < 300 && !std::filesystem::exists(marker); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(std::filesystem::exists(marker)) << "the command did not start within 15 s";
   auto t0 = std::chrono::steady_clock::now();
   ::kill(pid, SIGTERM);
   Ran r = Wait(pid, d_);
