@@ -74,6 +74,10 @@ class MatMulIntegerSign : public Kernel {
     k->direct_ = std::all_of(bd, bd + b->numel(), [](int8_t v) { return v >= -64 && v <= 64; });
     k->za_ = za;
     k->Pack(*b);
+    // Sign mode: rows shifted to int8 (a' = a - shift), sum (a - za) b = sum a' b + (shift - za) colsum.
+    // Direct mode: rows shifted to uint8 (a' = a + off), sum (a - za) b = sum a' b - (off + za) colsum.
+    const int32_t shift = k->signed_a_ ? 0 : 128, off = k->signed_a_ ? 128 : 0;
+    for (int32_t cs : k->colsum_) k->corr_.push_back((k->direct_ ? -(off + za) : shift - za) * cs);
     return std::unique_ptr<Kernel>(std::move(k));
   }
 
@@ -83,20 +87,17 @@ class MatMulIntegerSign : public Kernel {
     if (a.rank() < 1 || a.dim(-1) != k_)
       return InvalidArgument("MatMulInteger: A has shape {} but B has {} rows", ShapeToString(a.shape()), k_);
     const int64_t M = a.numel() / k_;
-    // Sign mode: rows shifted to int8 (a' = a - shift), sum (a - za) b = sum a' b + (shift - za) colsum.
-    // Direct mode: rows shifted to uint8 (a' = a + off), sum (a - za) b = sum a' b - (off + za) colsum.
-    const int32_t shift = signed_a_ ? 0 : 128, off = signed_a_ ? 128 : 0;
-    const bool flip = direct_ ? signed_a_ : !signed_a_;  // XOR 0x80 applies either shift
-    std::vector<int32_t> corr(static_cast<size_t>(n_));
-    for (int64_t j = 0; j < n_; ++j)
-      corr[static_cast<size_t>(j)] = (direct_ ? -(off + za_) : shift - za_) * colsum_[static_cast<size_t>(j)];
+    const bool flip = direct_ ? signed_a_ : !signed_a_;  // XOR 0x80 applies either row shift (see Pack)
     const int64_t panels = (n_ + kPanel - 1) / kPanel;
     const auto* ab = static_cast<const uint8_t*>(a.raw());
     int32_t* cd = c.data<int32_t>();
     // Rows are prepared once (shifted, zero-padded to k4), then each B panel (k4 x 16 bytes,
     // 12.5 KB for K = 784) stays in L1 while every 4-row tile of a block of kBlockRows rows
     // passes over it: B is read once per block instead of once per tile.
-    std::vector<int8_t> arows(static_cast<size_t>((M + kRows) * k4_), 0);
+    // Scratch reused across runs (one Run at a time per kernel): columns k_..k4_ stay zero, and
+    // stale rows past M only feed tile rows that are never stored.
+    if (arows_.size() < static_cast<size_t>((M + kRows) * k4_)) arows_.resize(static_cast<size_t>((M + kRows) * k4_), 0);
+    std::vector<int8_t>& arows = arows_;
     for (int64_t m = 0; m < M; ++m) {
       const uint8_t* src = ab + m * k_;
       int8_t* dst = arows.data() + m * k4_;
@@ -110,8 +111,8 @@ class MatMulIntegerSign : public Kernel {
           for (int64_t m0 = b0; m0 < b1; m0 += kRows) {
             const int64_t nr = std::min(kRows, b1 - m0);
             for (int64_t r = 0; r < kRows; ++r) rp[r] = arows.data() + (m0 + r) * k4_;
-            if (direct_) Tile<true>(rp, nr, p, cd + m0 * n_, corr.data());
-            else Tile<false>(rp, nr, p, cd + m0 * n_, corr.data());
+            if (direct_) Tile<true>(rp, nr, p, cd + m0 * n_, corr_.data());
+            else Tile<false>(rp, nr, p, cd + m0 * n_, corr_.data());
           }
       };
       const bool small = (b1 - b0) * n_ * k_ < (int64_t{1} << 20);
@@ -198,6 +199,8 @@ class MatMulIntegerSign : public Kernel {
   int64_t k_ = 0, n_ = 0, k4_ = 0;
   AlignedBytes packed_;
   std::vector<int32_t> colsum_;
+  std::vector<int32_t> corr_;    // per-column correction for the row shift and a's zero point
+  std::vector<int8_t> arows_;    // prepared rows (scratch)
 };
 
 // QuantizeLinear int32 -> uint8/int8, per tensor or per last axis, in double like the reference.
