@@ -3,6 +3,7 @@
 // full-range weights (sign-trick mode) and 7-bit weights in [-64, 64] (direct mode).
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 
 #include "backends/cpu/run_node.h"
@@ -80,8 +81,18 @@ TEST(Int8Avx2, RequantizeMatchesReference) {
     for (DType out : {DType::kU8, DType::kI8}) {
       const int64_t rows = 5, cols = 13;
       Tensor x = RandomInts<int32_t>({rows, cols}, -200000, 200000, rng);
+      // Exact rounding ties (x / scale = k + 0.5 for the per-tensor scale) and values whose
+      // quotient saturates far beyond the range, near INT32 limits.
+      int32_t* xv = x.data<int32_t>();
+      xv[0] = std::numeric_limits<int32_t>::max();
+      xv[1] = std::numeric_limits<int32_t>::min();
       std::vector<float> sv;
       for (int64_t i = 0; i < (per_axis ? cols : 1); ++i) sv.push_back(100.f + static_cast<float>(rng() % 1000));
+      sv[0] = 6.f;  // ties: x / 6 = t + 0.5 exactly, while 1 / 6 is inexact
+      for (int64_t i = 2; i < 20; ++i) {
+        const int64_t t = static_cast<int64_t>(rng() % 300) - 150;
+        xv[i] = static_cast<int32_t>((2 * t + 1) * 3);
+      }
       Tensor s = per_axis ? Tensor::FromVector<float>({cols}, sv) : Tensor::Scalar<float>(sv[0]);
       Tensor z;
       if (out == DType::kU8) {
@@ -147,6 +158,30 @@ TEST(Int8Avx2, FloatQuantizeAndBiasAddMatchReference) {
   ASSERT_TRUE(y.ok() && r.ok());
   EXPECT_EQ(name, "i32_add_bias__avx2");
   for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ((*y)[0].data<int32_t>()[i], (*r)[0].data<int32_t>()[i]);
+}
+
+TEST(Int8Avx2, DequantizeMatchesReference) {
+  std::mt19937 rng(11);
+  for (bool u8 : {true, false})
+    for (bool with_zp : {true, false}) {
+      Tensor x = u8 ? RandomInts<uint8_t>({3, 37}, 0, 255, rng) : RandomInts<int8_t>({3, 37}, -128, 127, rng);
+      Node n;
+      n.op_type = "DequantizeLinear";
+      n.inputs = {"x", "s"};
+      if (with_zp) n.inputs.push_back("z");
+      n.outputs = {"y"};
+      std::vector<Tensor> in = {x, Tensor::Scalar<float>(0.0137f)};
+      if (with_zp) in.push_back(u8 ? Tensor::Scalar<uint8_t>(131) : Tensor::Scalar<int8_t>(-7));
+      RunNodeOptions fast, ref;
+      std::string_view name;
+      fast.kernel_name_out = &name;
+      ref.reference_only = true;
+      auto y = RunNode(n, in, fast);
+      auto r = RunNode(n, in, ref);
+      ASSERT_TRUE(y.ok() && r.ok()) << y.status().ToString() << r.status().ToString();
+      EXPECT_EQ(name, "u8_dequantizelinear__avx2");
+      for (int64_t i = 0; i < x.numel(); ++i) EXPECT_EQ((*y)[0].data<float>()[i], (*r)[0].data<float>()[i]) << i;
+    }
 }
 
 }  // namespace

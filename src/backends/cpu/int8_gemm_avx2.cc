@@ -15,10 +15,18 @@
 //    the instructions): A is used as uint8 (int8 A shifted by +128), and the correction is
 //    -(shift + z_a) * colsum(B). With AVX-512 VNNI / AVX-VNNI, vpdpbusd would replace
 //    vpmaddubsw + vpmaddwd + vpaddd (not on this machine).
+//    Micro-tile: 4 rows x 16 columns in eight named ymm accumulators; per quad of k the
+//    two B vectors are loaded once and each row costs one broadcast, 2 vpmaddubsw, 2 vpmaddwd
+//    and 2 vpaddd (the two multiply pipes of Zen 3 bound it at 32 multiply-adds per cycle).
+//    Threads split the 16-column panels from 64K multiply-adds per 64-row block on.
 //  - "i32_quantizelinear__avx2": QuantizeLinear of int32 (the requantization after
-//    MatMulInteger + bias), per tensor or per axis on the last axis, computed in double
-//    exactly as the reference kernel (x / scale, round half to even, + zero point, saturate).
-// Both decline (Unimplemented) anything else; the reference / int8_gemm.h kernels then run.
+//    MatMulInteger + bias), per tensor or per axis on the last axis, bit-identical to the
+//    reference (double x / scale, round half to even, + zero point, saturate): computed as a
+//    multiply by 1 / scale with the rare lanes near a rounding tie divided (see Quant4). Also
+//    float32 input per tensor (x / scale in float, like the reference).
+//  - "u8_dequantizelinear__avx2": DequantizeLinear of uint8/int8 with a per-tensor constant
+//    scale and zero point.
+// All decline (Unimplemented) anything else; the reference / int8_gemm.h kernels then run.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -103,6 +111,8 @@ class MatMulIntegerSign : public Kernel {
       int8_t* dst = arows.data() + m * k4_;
       for (int64_t kk = 0; kk < k_; ++kk) dst[kk] = static_cast<int8_t>(src[kk] ^ (flip ? 0x80 : 0));
     }
+    // Threads split the panels (each thread reads only its share of B): worth it from about
+    // 64K multiply-adds per block, which batch-1 GEMVs of the mlp's sizes (400K, 131K) reach.
     for (int64_t b0 = 0; b0 < M; b0 += kBlockRows) {
       const int64_t b1 = std::min(M, b0 + kBlockRows);
       auto body = [&](int64_t lo, int64_t hi) {
@@ -111,12 +121,12 @@ class MatMulIntegerSign : public Kernel {
           for (int64_t m0 = b0; m0 < b1; m0 += kRows) {
             const int64_t nr = std::min(kRows, b1 - m0);
             for (int64_t r = 0; r < kRows; ++r) rp[r] = arows.data() + (m0 + r) * k4_;
-            if (direct_) Tile<true>(rp, nr, p, cd + m0 * n_, corr_.data());
-            else Tile<false>(rp, nr, p, cd + m0 * n_, corr_.data());
+            if (direct_) TileN<true>(rp, nr, p, cd + m0 * n_);
+            else TileN<false>(rp, nr, p, cd + m0 * n_);
           }
       };
-      const bool small = (b1 - b0) * n_ * k_ < (int64_t{1} << 20);
-      if (small || !ctx.pool) body(0, panels);
+      const bool small = (b1 - b0) * n_ * k_ < (int64_t{1} << 16);
+      if (small || !ctx.pool || ctx.pool->num_threads() < 2) body(0, panels);
       else ctx.pool->ParallelFor(panels, 1, body);
     }
     return Status::Ok();
@@ -141,37 +151,77 @@ class MatMulIntegerSign : public Kernel {
       }
   }
 
-  // C[r, panel columns] for nr <= 4 rows. kDirect: rows are uint8 and |b| <= 64 (no sign trick).
   template <bool kDirect>
-  void Tile(int8_t* const* rp, int64_t nr, int64_t p, int32_t* c, const int32_t* corr) const {
+  void TileN(int8_t* const* rp, int64_t nr, int64_t p, int32_t* c) const {
+    switch (nr) {
+      case 4: return Tile<kDirect, 4>(rp, p, c);
+      case 3: return Tile<kDirect, 3>(rp, p, c);
+      case 2: return Tile<kDirect, 2>(rp, p, c);
+      default: return Tile<kDirect, 1>(rp, p, c);
+    }
+  }
+
+  // C[r, panel columns] for NR <= 4 rows. kDirect: rows are uint8 and |b| <= 64 (no sign trick).
+  // NR is a compile-time constant so the 2 * NR accumulators stay in registers.
+  // One row's multiply-accumulate of a quad (4 k) against the panel's two B vectors.
+  template <bool kDirect>
+  static inline void Row(const int8_t* row, int64_t q, __m256i b0, __m256i b1, __m256i ones, __m256i& acc0,
+                         __m256i& acc1) {
+    int32_t quad;
+    std::memcpy(&quad, row + q * 4, 4);
+    const __m256i av = _mm256_set1_epi32(quad);
+    __m256i t0, t1;
+    if constexpr (kDirect) {
+      t0 = _mm256_madd_epi16(_mm256_maddubs_epi16(av, b0), ones);
+      t1 = _mm256_madd_epi16(_mm256_maddubs_epi16(av, b1), ones);
+    } else {
+      const __m256i aa = _mm256_abs_epi8(av);
+      t0 = _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(b0, av)), ones);
+      t1 = _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(b1, av)), ones);
+    }
+    acc0 = _mm256_add_epi32(acc0, t0);
+    acc1 = _mm256_add_epi32(acc1, t1);
+    // Row by row: without this GCC hoists all four broadcasts, runs out of the 16 ymm
+    // registers and keeps two accumulators on the stack (~10 % of the GEMM's time).
+    __asm__("" : "+x"(acc0), "+x"(acc1));
+  }
+
+  // C[r, panel columns] for NR <= 4 rows. kDirect: rows are uint8 and |b| <= 64 (no sign trick).
+  // Eight named accumulators (not an array) so that they live in registers.
+  template <bool kDirect, int NR>
+  void Tile(int8_t* const* rp, int64_t p, int32_t* c) const {
+    const int32_t* corr = corr_.data();
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[kRows][2];
-    for (int64_t r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+            c31 = c00;
     const int8_t* bp = packed_.data() + p * (k4_ / 4) * kPanel * 4;
     const int64_t quads = k4_ / 4;
+    const int8_t *r0 = rp[0], *r1 = rp[1], *r2 = rp[2], *r3 = rp[3];
     for (int64_t q = 0; q < quads; ++q) {
-      const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64));
-      const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64 + 32));
-      for (int64_t r = 0; r < nr; ++r) {
-        int32_t quad;
-        std::memcpy(&quad, rp[r] + q * 4, 4);
-        const __m256i av = _mm256_set1_epi32(quad);
-        if constexpr (kDirect) {
-          acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b0), ones));
-          acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b1), ones));
-        } else {
-          const __m256i aa = _mm256_abs_epi8(av);
-          acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(b0, av)), ones));
-          acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(b1, av)), ones));
-        }
-      }
+      __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64));
+      __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64 + 32));
+      // Keep the panel quad in two registers: folded into each vpmaddubsw as a memory operand
+      // it was re-loaded once per row.
+      __asm__("" : "+x"(b0), "+x"(b1));
+      Row<kDirect>(r0, q, b0, b1, ones, c00, c01);
+      if constexpr (NR > 1) Row<kDirect>(r1, q, b0, b1, ones, c10, c11);
+      if constexpr (NR > 2) Row<kDirect>(r2, q, b0, b1, ones, c20, c21);
+      if constexpr (NR > 3) Row<kDirect>(r3, q, b0, b1, ones, c30, c31);
     }
     const int64_t j0 = p * kPanel, nc = std::min(kPanel, n_ - j0);
-    for (int64_t r = 0; r < nr; ++r) {
+    const __m256i acc[4][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+    for (int r = 0; r < NR; ++r) {
+      int32_t* row = c + r * n_ + j0;
+      if (nc == kPanel) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(row),
+                            _mm256_add_epi32(acc[r][0], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corr + j0))));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + 8),
+                            _mm256_add_epi32(acc[r][1], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corr + j0 + 8))));
+        continue;
+      }
       alignas(32) int32_t tmp[kPanel];
       _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), acc[r][0]);
       _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), acc[r][1]);
-      int32_t* row = c + r * n_ + j0;
       for (int64_t j = 0; j < nc; ++j) row[j] = tmp[j] + corr[j0 + j];
     }
   }
@@ -229,6 +279,8 @@ class RequantizeInt32 : public Kernel {
     k->float_in_ = info.input_types[0].dtype == DType::kF32;
     for (int64_t i = 0; i < s->numel(); ++i) {
       k->scale_.push_back(static_cast<double>(s->data<float>()[i]));
+      if (!(k->scale_.back() > 0) || !std::isfinite(k->scale_.back())) return decline("scale is not positive and finite");
+      k->inv_.push_back(1.0 / k->scale_.back());
       k->zp_.push_back(z->GetAsDouble(i));
     }
     return std::unique_ptr<Kernel>(std::move(k));
@@ -240,34 +292,54 @@ class RequantizeInt32 : public Kernel {
     Tensor& y = *ctx.outputs[0];
     const int64_t n = static_cast<int64_t>(scale_.size());
     const int64_t total = x.numel();
+    if (n > 1 && total % n != 0) return InvalidArgument("QuantizeLinear: input does not match the per-axis scale");
+    const int64_t cols = n == 1 ? total : n, rows = n == 1 ? 1 : total / n;
     const int32_t* xd = x.data<int32_t>();
-    const double lo = u8_ ? 0 : -128, hi = u8_ ? 255 : 127;
-    const __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(hi);
-    alignas(32) int32_t out[4];
-    for (int64_t i = 0; i < total;) {
-      const int64_t c = n == 1 ? 0 : i % n;
-      if (n == 1 || c + 4 <= n) {
-        if (i + 4 <= total) {
-          const __m256d v = _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xd + i)));
-          const __m256d sc = n == 1 ? _mm256_set1_pd(scale_[0]) : _mm256_loadu_pd(scale_.data() + c);
-          const __m256d zp = n == 1 ? _mm256_set1_pd(zp_[0]) : _mm256_loadu_pd(zp_.data() + c);
-          __m256d q = _mm256_round_pd(_mm256_div_pd(v, sc), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-          q = _mm256_min_pd(_mm256_max_pd(_mm256_add_pd(q, zp), vlo), vhi);
-          _mm_store_si128(reinterpret_cast<__m128i*>(out), _mm256_cvtpd_epi32(q));
-          for (int j = 0; j < 4; ++j) Store(y, i + j, out[j]);
-          i += 4;
-          continue;
-        }
+    auto* yd = static_cast<uint8_t*>(y.raw());
+    const __m256d vlo = _mm256_set1_pd(u8_ ? 0 : -128), vhi = _mm256_set1_pd(u8_ ? 255 : 127);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int32_t* xr = xd + r * cols;
+      uint8_t* yr = yd + r * cols;
+      int64_t j = 0;
+      for (; j + 8 <= cols; j += 8) {
+        const int64_t c = n == 1 ? 0 : j;
+        const __m128i lo4 = Quant4(xr + j, c, n == 1, vlo, vhi);
+        const __m128i hi4 = Quant4(xr + j + 4, c + 4, n == 1, vlo, vhi);
+        StorePacked8(yr + j, _mm_packs_epi32(lo4, hi4));
       }
-      const double q = std::clamp(std::nearbyint(static_cast<double>(xd[i]) / scale_[static_cast<size_t>(c)]) +
-                                      zp_[static_cast<size_t>(c)], lo, hi);
-      Store(y, i, static_cast<int32_t>(q));
-      ++i;
+      for (; j < cols; ++j) {
+        const size_t c = n == 1 ? 0 : static_cast<size_t>(j);
+        const double q = std::clamp(std::nearbyint(static_cast<double>(xr[j]) / scale_[c]) + zp_[c], u8_ ? 0. : -128.,
+                                    u8_ ? 255. : 127.);
+        Store(y, r * cols + j, static_cast<int32_t>(q));
+      }
     }
     return Status::Ok();
   }
 
  private:
+  // Four int32 -> quantized int32 in [lo, hi], exactly as the reference's double division:
+  // x * (1 / scale) differs from x / scale by at most |x / scale| * 2.3e-16, so the rounded
+  // results agree unless the quotient lies within 1e-9 of a rounding tie (checked; then the
+  // four lanes are divided) or beyond 2^22 in magnitude, where both saturate to lo or hi.
+  __m128i Quant4(const int32_t* x, int64_t c, bool scalar, __m256d vlo, __m256d vhi) const {
+    const __m256d v = _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+    const __m256d inv = scalar ? _mm256_set1_pd(inv_[0]) : _mm256_loadu_pd(inv_.data() + c);
+    const __m256d zp = scalar ? _mm256_set1_pd(zp_[0]) : _mm256_loadu_pd(zp_.data() + c);
+    __m256d r = _mm256_mul_pd(v, inv);
+    const __m256d tie = _mm256_andnot_pd(_mm256_set1_pd(-0.0),
+                                         _mm256_sub_pd(_mm256_sub_pd(r, _mm256_floor_pd(r)), _mm256_set1_pd(0.5)));
+    if (_mm256_movemask_pd(_mm256_cmp_pd(tie, _mm256_set1_pd(1e-9), _CMP_LT_OQ)) != 0)
+      r = _mm256_div_pd(v, scalar ? _mm256_set1_pd(scale_[0]) : _mm256_loadu_pd(scale_.data() + c));
+    __m256d q = _mm256_round_pd(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    q = _mm256_min_pd(_mm256_max_pd(_mm256_add_pd(q, zp), vlo), vhi);
+    return _mm256_cvtpd_epi32(q);
+  }
+  // Eight int16 lanes already within the output type's range -> eight bytes.
+  void StorePacked8(uint8_t* dst, __m128i w) const {
+    const __m128i b = u8_ ? _mm_packus_epi16(w, w) : _mm_packs_epi16(w, w);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), b);
+  }
   void Store(Tensor& y, int64_t i, int32_t v) const {
     if (u8_) y.data<uint8_t>()[i] = static_cast<uint8_t>(v);
     else y.data<int8_t>()[i] = static_cast<int8_t>(v);
@@ -278,18 +350,18 @@ class RequantizeInt32 : public Kernel {
     Tensor& y = *ctx.outputs[0];
     const int64_t n = static_cast<int64_t>(scale_.size());
     const float* xd = x.data<float>();
+    auto* yd = static_cast<uint8_t*>(y.raw());
     const float lo = u8_ ? 0.f : -128.f, hi = u8_ ? 255.f : 127.f;
     int64_t i = 0;
     if (n == 1) {
       const __m256 sc = _mm256_set1_ps(static_cast<float>(scale_[0]));
       const __m256 zp = _mm256_set1_ps(static_cast<float>(zp_[0]));
       const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-      alignas(32) int32_t out[8];
       for (; i + 8 <= x.numel(); i += 8) {
         __m256 q = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(xd + i), sc), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         q = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(q, zp), vlo), vhi);  // NaN -> lo, like no reference rule
-        _mm256_store_si256(reinterpret_cast<__m256i*>(out), _mm256_cvtps_epi32(q));
-        for (int j = 0; j < 8; ++j) Store(y, i + j, out[j]);
+        const __m256i qi = _mm256_cvtps_epi32(q);
+        StorePacked8(yd + i, _mm_packs_epi32(_mm256_castsi256_si128(qi), _mm256_extracti128_si256(qi, 1)));
       }
     }
     for (; i < x.numel(); ++i) {
@@ -302,7 +374,7 @@ class RequantizeInt32 : public Kernel {
 
   bool u8_ = true;
   bool float_in_ = false;
-  std::vector<double> scale_, zp_;
+  std::vector<double> scale_, zp_, inv_;
 };
 
 // Add(int32 [.., N], constant int32 [N]) or the operands swapped: the bias add QdqFusion emits.
@@ -347,6 +419,49 @@ class AddInt32Bias : public Kernel {
   std::vector<int32_t> bias_;
 };
 
+// DequantizeLinear uint8/int8 -> float32 with a constant per-tensor scale and zero point:
+// (float(x) - zero_point) * scale, the reference's two float operations in the same order.
+class DequantizeByte : public Kernel {
+ public:
+  static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    auto decline = [&](const char* why) { return Unimplemented("{}: avx2 dequantize: {}", info.node.Describe(), why); };
+    if (info.input_types.empty() || (info.input_types[0].dtype != DType::kU8 && info.input_types[0].dtype != DType::kI8))
+      return decline("input is not 8-bit");
+    const Tensor* s = info.const_inputs.size() > 1 ? info.const_inputs[1] : nullptr;
+    const Tensor* z = info.const_inputs.size() > 2 ? info.const_inputs[2] : nullptr;
+    if (!s || s->dtype() != DType::kF32 || s->numel() != 1) return decline("scale is not a constant float scalar");
+    if (info.node.HasInput(2) && (!z || z->numel() != 1 || z->dtype() != info.input_types[0].dtype))
+      return decline("zero point is not a constant scalar of the input's type");
+    auto k = std::unique_ptr<DequantizeByte>(new DequantizeByte());
+    k->u8_ = info.input_types[0].dtype == DType::kU8;
+    k->scale_ = s->data<float>()[0];
+    k->zp_ = z ? static_cast<float>(z->GetAsDouble(0)) : 0.f;
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+  Status Run(KernelContext& ctx) override {
+    const Tensor& x = *ctx.inputs[0];
+    const auto* xd = static_cast<const uint8_t*>(x.raw());
+    float* yd = ctx.outputs[0]->data<float>();
+    const int64_t total = x.numel();
+    const __m256 sc = _mm256_set1_ps(scale_), zp = _mm256_set1_ps(zp_);
+    int64_t i = 0;
+    for (; i + 8 <= total; i += 8) {
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(xd + i));
+      const __m256i w = u8_ ? _mm256_cvtepu8_epi32(b) : _mm256_cvtepi8_epi32(b);
+      _mm256_storeu_ps(yd + i, _mm256_mul_ps(_mm256_sub_ps(_mm256_cvtepi32_ps(w), zp), sc));
+    }
+    for (; i < total; ++i) {
+      const float v = u8_ ? static_cast<float>(xd[i]) : static_cast<float>(static_cast<int8_t>(xd[i]));
+      yd[i] = (v - zp_) * scale_;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  bool u8_ = true;
+  float scale_ = 1.f, zp_ = 0.f;
+};
+
 #endif  // __AVX2__
 
 }  // namespace
@@ -356,6 +471,7 @@ void AddInt8FastKernels(std::vector<KernelDef>& defs) {
   defs.push_back({"MatMulInteger", "", "u8s8_matmulinteger__avx2_sign", 20, MatMulIntegerSign::Create});
   defs.push_back({"QuantizeLinear", "", "i32_quantizelinear__avx2", 20, RequantizeInt32::Create});
   defs.push_back({"Add", "", "i32_add_bias__avx2", 20, AddInt32Bias::Create});
+  defs.push_back({"DequantizeLinear", "", "u8_dequantizelinear__avx2", 20, DequantizeByte::Create});
 #else
   (void)defs;
 #endif
