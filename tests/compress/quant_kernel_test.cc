@@ -160,6 +160,52 @@ TEST(Int8Avx2, FloatQuantizeAndBiasAddMatchReference) {
   for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ((*y)[0].data<int32_t>()[i], (*r)[0].data<int32_t>()[i]);
 }
 
+TEST(Int8Avx2, MaxPoolMatchesReference) {
+  std::mt19937 rng(5);
+  struct Case {
+    int64_t h, w;
+    std::vector<int64_t> kernel, strides, pads, dilations;
+    int64_t ceil_mode;
+  };
+  const std::vector<Case> cases = {
+      {28, 28, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 0},    // the cnn's pool
+      {3, 131, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 0},    // 65 outputs per row: vector loop + tail
+      {7, 9, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 1},      // ceil_mode: clipped last row/column
+      {6, 70, {2, 2}, {2, 2}, {0, 0, 1, 1}, {1, 1}, 0},     // trailing pads
+      {9, 11, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, 0},     // generic window with pads
+      {10, 12, {2, 3}, {1, 2}, {0, 1, 1, 0}, {2, 1}, 1},    // dilation, asymmetric
+  };
+  int checked = 0;
+  for (const Case& c : cases)
+    for (bool is_signed : {false, true}) {
+      Tensor x = is_signed ? RandomInts<int8_t>({2, 3, c.h, c.w}, -128, 127, rng)
+                           : RandomInts<uint8_t>({2, 3, c.h, c.w}, 0, 255, rng);
+      Node n;
+      n.op_type = "MaxPool";
+      n.name = "pool";
+      n.inputs = {"x"};
+      n.outputs = {"y"};
+      n.SetInts("kernel_shape", c.kernel);
+      n.SetInts("strides", c.strides);
+      n.SetInts("pads", c.pads);
+      n.SetInts("dilations", c.dilations);
+      n.SetInt("ceil_mode", c.ceil_mode);
+      RunNodeOptions fast, ref;
+      std::string_view name;
+      fast.kernel_name_out = &name;
+      ref.reference_only = true;
+      auto y = RunNode(n, {x}, fast);
+      auto r = RunNode(n, {x}, ref);
+      ASSERT_TRUE(y.ok() && r.ok()) << y.status().ToString() << r.status().ToString();
+      EXPECT_EQ(name, "i8_maxpool__avx2");
+      ASSERT_EQ((*y)[0].shape(), (*r)[0].shape());
+      for (int64_t i = 0; i < (*r)[0].numel(); ++i)
+        ASSERT_EQ((*y)[0].GetAsDouble(i), (*r)[0].GetAsDouble(i)) << c.h << "x" << c.w << " @" << i;
+      ++checked;
+    }
+  EXPECT_EQ(checked, 12);
+}
+
 TEST(Int8Avx2, DequantizeMatchesReference) {
   std::mt19937 rng(11);
   for (bool u8 : {true, false})

@@ -7,6 +7,7 @@ namespace greenai {
 // AVX2 int8 MatMulInteger and int32 requantization (int8_gemm_avx2.cc); declared here rather
 // than in kernel.h so adding the family does not rebuild every kernel.
 void AddInt8FastKernels(std::vector<KernelDef>& defs);
+void AddInt8PoolKernels(std::vector<KernelDef>& defs);
 
 namespace {
 std::string_view NormDomain(std::string_view d) { return d == "ai.onnx" ? std::string_view() : d; }
@@ -26,6 +27,7 @@ KernelRegistry::KernelRegistry() {
   AddOneDnnTrainingKernels(defs_);
   AddSparseKernels(defs_);
   AddInt8FastKernels(defs_);
+  AddInt8PoolKernels(defs_);
 }
 
 const KernelRegistry& KernelRegistry::Get() {
