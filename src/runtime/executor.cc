@@ -17,6 +17,7 @@ struct Executor::Step {
   std::vector<int> in, out;     // slot per input/output, -1 when omitted
   std::vector<int> release;     // slots whose last use is this step
   bool has_subgraphs = false;
+  bool alias = false;           // output 0 is a view of input 0's buffer (see IsViewOp)
   // Shape-inference cache.
   bool cache_valid = false;
   std::vector<Shape> cached_shapes;
@@ -29,6 +30,15 @@ namespace {
 constexpr int64_t kSmallIntLimit = 64;  // int inputs this small may carry shapes; key the cache on them
 
 bool IsIntType(DType t) { return t == DType::kI64 || t == DType::kI32; }
+
+// Ops whose output holds exactly the input's elements in the same order: the executor hands
+// out a view of the input's buffer instead of copying (the buffer then lives until the last
+// use of either value).
+bool IsViewOp(const Node& n) {
+  if (!n.domain.empty() && n.domain != "ai.onnx") return false;
+  return n.op_type == "Reshape" || n.op_type == "Flatten" || n.op_type == "Squeeze" || n.op_type == "Unsqueeze" ||
+         n.op_type == "Identity";
+}
 
 std::vector<int64_t> SmallInts(const Tensor& t) {
   std::vector<int64_t> v;
@@ -127,6 +137,15 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph, const Mod
     GREENAI_ASSIGN_OR_RETURN(CreatedKernel ck, CreateKernel(kinfo, opts.reference_only));
     step->kernel = std::move(ck.kernel);
     step->kernel_name = ck.name;
+    // A view needs a plain tensor input defined in this graph and an output that is not a
+    // graph output (those must be owned by the caller).
+    if (IsViewOp(node) && node.outputs.size() == 1 && !step->in.empty() && step->in[0] >= 0 && step->out[0] >= 0 &&
+        !step->has_subgraphs && !ex->is_outer_[static_cast<size_t>(step->in[0])] &&
+        !ex->is_graph_output_[static_cast<size_t>(step->out[0])] && !kinfo.input_types.empty() &&
+        kinfo.input_types[0].dtype != DType::kString && kinfo.input_types[0].dtype != DType::kUndefined) {
+      step->alias = true;
+      step->kernel_name = "any_view__alias";
+    }
     if (node.op_type == "Constant" && node.domain.empty() && !node.outputs.empty())
       if (const Tensor* t = node.GetTensor("value")) constants[node.outputs[0]] = t;
     ex->steps_.push_back(std::move(step));
@@ -136,8 +155,21 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph, const Mod
   int last_sub = -1;
   for (size_t idx = 0; idx < ex->steps_.size(); ++idx)
     if (ex->steps_[idx]->has_subgraphs) last_sub = static_cast<int>(idx);
+  // Views: the buffer belongs to the root value (the first non-view producer); it must live
+  // until the last use of any view of it, and the views themselves release nothing.
+  std::vector<int> alias_root(nslots, -1);
+  for (const auto& st : ex->steps_) {
+    if (!st->alias) continue;
+    const size_t in = static_cast<size_t>(st->in[0]);
+    alias_root[static_cast<size_t>(st->out[0])] = alias_root[in] >= 0 ? alias_root[in] : static_cast<int>(in);
+  }
+  for (size_t s = 0; s < nslots; ++s)
+    if (alias_root[s] >= 0) {
+      int& root_last = last_use[static_cast<size_t>(alias_root[s])];
+      root_last = std::max(root_last, last_use[s]);
+    }
   for (size_t s = 0; s < nslots; ++s) {
-    if (last_use[s] < 0) continue;
+    if (last_use[s] < 0 || alias_root[s] >= 0) continue;
     if (last_sub >= 0) last_use[s] = std::max(last_use[s], last_sub);
     bool keep = ex->is_graph_output_[s] || ex->const_values_[s].defined() || ex->is_outer_[s];
     if (!keep) ex->steps_[static_cast<size_t>(last_use[s])]->release.push_back(static_cast<int>(s));
@@ -236,6 +268,22 @@ Status Executor::RunStep(Step& step, size_t index) {
     }
     GREENAI_RETURN_IF_ERROR(InferNodeTypes(*step.def, ictx, &step.out_types));
     step.cache_valid = true;
+  }
+  // A view op whose input and inferred output agree in type and element count: no kernel,
+  // no buffer, the output reads the input's memory.
+  if (step.alias && kctx.inputs[0] && step.out_types[0].IsFullyKnown() &&
+      step.out_types[0].dtype == kctx.inputs[0]->dtype()) {
+    const Tensor& in = *kctx.inputs[0];
+    GREENAI_ASSIGN_OR_RETURN(int64_t n, CheckedNumElements(step.out_types[0].dims));
+    if (n == in.numel()) {
+      if (opts_.profiler) opts_.profiler->OnNodeBegin(index, node, step.kernel_name);
+      Release(step.out[0]);  // a value from a previous run
+      values_[static_cast<size_t>(step.out[0])] =
+          Tensor::View(in.dtype(), step.out_types[0].dims, const_cast<void*>(in.raw()));
+      if (opts_.profiler) opts_.profiler->OnNodeEnd(index, node, step.kernel_name);
+      for (int s : step.release) Release(s);
+      return Status::Ok();
+    }
   }
   kctx.outputs.resize(step.out.size(), nullptr);
   for (size_t i = 0; i < step.out.size(); ++i) {

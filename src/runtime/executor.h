@@ -5,7 +5,9 @@
 // the opset and one kernel chosen from the registry; last-use positions for liveness.
 // Run: binds inputs, infers output shapes per node (cached while input shapes and small
 // integer inputs stay the same), takes intermediate buffers from a pool that returns a
-// buffer after the value's last consumer, and runs kernels. Graph outputs are freshly
+// buffer after the value's last consumer, and runs kernels. Reshape, Flatten, Squeeze,
+// Unsqueeze and Identity run as views: the output shares the input's buffer (which then lives
+// until the last use of either), except when the output is a graph output. Graph outputs are freshly
 // owned tensors (never pool memory), so results survive later runs.
 // Thread safety: one Run at a time.
 #pragma once

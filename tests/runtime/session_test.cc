@@ -2,6 +2,8 @@
 // dynamic re-planning, ownership of outputs, and clear errors on bad feeds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "runtime/session.h"
@@ -145,6 +147,66 @@ TEST(Session, ProfilerHookSeesEveryNode) {
   ASSERT_TRUE((*s)->Run({{"x", RandomInput(1, 3, &xv)}}).ok());
   EXPECT_EQ(prof.runs, 2);
   EXPECT_EQ(prof.nodes, 6);
+}
+
+// Views (Reshape/Flatten/... share their input's buffer): a = Relu(x); v = Reshape(a) is
+// used at the very end, after c = Neg(x) and d = Exp(x) were computed, which would take a's
+// buffer if it were returned to the pool at Reshape (a's own last use). Also a view of a
+// graph input, a view chain, and a view that is itself a graph output (must be owned).
+TEST(Session, ViewOpsKeepTheirBufferAliveUntilTheViewsLastUse) {
+  auto m = std::make_unique<Model>();
+  m->opset_imports.push_back({"", 17});
+  Graph& g = *m->graph;
+  g.inputs.push_back({"x", TensorType::Of(DType::kF32, {2, 6}), ""});
+  g.AddInitializer("shape34", Tensor::FromVector<int64_t>({2}, {3, 4}));
+  g.AddInitializer("shape26", Tensor::FromVector<int64_t>({2}, {2, 6}));
+  g.AddInitializer("axes0", Tensor::FromVector<int64_t>({1}, {0}));
+  g.AddNode("Relu", {"x"}, {"a"}, "relu");
+  g.AddNode("Reshape", {"a", "shape34"}, {"vo"}, "output_view_of_a");
+  g.AddNode("Reshape", {"a", "shape34"}, {"v"}, "view_of_a");
+  g.AddNode("Unsqueeze", {"v", "axes0"}, {"v2"}, "view_of_view");
+  g.AddNode("Neg", {"x"}, {"c"}, "neg");
+  g.AddNode("Exp", {"x"}, {"d"}, "exp");
+  g.AddNode("Reshape", {"x", "shape34"}, {"xv"}, "view_of_input");
+  g.AddNode("Add", {"c", "d"}, {"cd"}, "add_cd");
+  g.AddNode("Reshape", {"cd", "shape34"}, {"cd34"}, "cd_view");
+  g.AddNode("Add", {"v2", "cd34"}, {"s"}, "sum");
+  g.AddNode("Add", {"s", "xv"}, {"y"}, "plus_x");
+  g.AddNode("Reshape", {"y", "shape26"}, {"y26"}, "output_view");
+  g.outputs.push_back({"y26", TensorType::Of(DType::kF32, {2, 6}), ""});
+  g.outputs.push_back({"vo", TensorType::Of(DType::kF32, {3, 4}), ""});
+  for (bool ref_only : {true, false}) {
+    SessionOptions opts;
+    opts.reference_only = ref_only;
+    opts.optimize = false;
+    auto s = Session::Create(*m, opts);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    std::vector<Tensor> first;
+    std::vector<float> first_want;
+    for (uint32_t seed : {1u, 2u}) {
+      std::mt19937 rng(seed);
+      std::uniform_real_distribution<float> dist(-2, 2);
+      std::vector<float> xv(12);
+      for (auto& v : xv) v = dist(rng);
+      auto out = (*s)->Run({{"x", Tensor::FromVector<float>({2, 6}, xv)}});
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      ASSERT_EQ((*out)[0].shape(), (Shape{2, 6}));
+      ASSERT_EQ((*out)[1].shape(), (Shape{3, 4}));
+      std::vector<float> want(12);
+      for (size_t i = 0; i < 12; ++i) {
+        const float a = std::max(xv[i], 0.f);
+        want[i] = a + (-xv[i] + std::exp(xv[i])) + xv[i];
+        EXPECT_FLOAT_EQ((*out)[0].data<float>()[i], want[i]) << i;
+        EXPECT_EQ((*out)[1].data<float>()[i], a) << i;
+      }
+      if (seed == 1u) {
+        first = *out;
+        first_want = want;
+      }
+    }
+    // Outputs of the first run are owned: the second run did not overwrite them.
+    for (size_t i = 0; i < 12; ++i) EXPECT_FLOAT_EQ(first[0].data<float>()[i], first_want[i]) << i;
+  }
 }
 
 }  // namespace
