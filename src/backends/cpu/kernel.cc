@@ -8,6 +8,7 @@ namespace greenai {
 // than in kernel.h so adding the family does not rebuild every kernel.
 void AddInt8FastKernels(std::vector<KernelDef>& defs);
 void AddInt8PoolKernels(std::vector<KernelDef>& defs);
+void AddPackedGemmKernels(std::vector<KernelDef>& defs);
 
 namespace {
 std::string_view NormDomain(std::string_view d) { return d == "ai.onnx" ? std::string_view() : d; }
@@ -28,6 +29,7 @@ KernelRegistry::KernelRegistry() {
   AddSparseKernels(defs_);
   AddInt8FastKernels(defs_);
   AddInt8PoolKernels(defs_);
+  AddPackedGemmKernels(defs_);
 }
 
 const KernelRegistry& KernelRegistry::Get() {
