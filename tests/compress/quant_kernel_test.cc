@@ -7,6 +7,7 @@
 #include <random>
 
 #include "backends/cpu/run_node.h"
+#include "core/thread_pool.h"
 
 namespace greenai {
 namespace {
@@ -204,6 +205,50 @@ TEST(Int8Avx2, MaxPoolMatchesReference) {
       ++checked;
     }
   EXPECT_EQ(checked, 12);
+}
+
+// Tensors large enough (>= 16K elements) that the elementwise int8 kernels split their work
+// across a two-thread pool, with odd tails.
+TEST(Int8Avx2, LargeTensorsOnTwoThreadsMatchReference) {
+  std::mt19937 rng(13);
+  ThreadPool pool(2);
+  auto check = [&](const Node& n, const std::vector<Tensor>& in, std::string_view want) {
+    RunNodeOptions fast, ref;
+    std::string_view name;
+    fast.kernel_name_out = &name;
+    fast.pool = &pool;
+    ref.reference_only = true;
+    auto y = RunNode(n, in, fast);
+    auto r = RunNode(n, in, ref);
+    ASSERT_TRUE(y.ok() && r.ok()) << y.status().ToString() << r.status().ToString();
+    EXPECT_EQ(name, want);
+    for (int64_t i = 0; i < (*r)[0].numel(); ++i) ASSERT_EQ((*y)[0].GetAsDouble(i), (*r)[0].GetAsDouble(i)) << n.op_type << " @" << i;
+  };
+  auto node = [](const char* op, std::vector<std::string> in) {
+    Node n;
+    n.op_type = op;
+    n.inputs = std::move(in);
+    n.outputs = {"y"};
+    return n;
+  };
+  const int64_t rows = 65, cols = 517;
+  Tensor acc = RandomInts<int32_t>({rows, cols}, -300000, 300000, rng);
+  std::vector<float> sv(static_cast<size_t>(cols));
+  for (auto& v : sv) v = 300.f + static_cast<float>(rng() % 2000);
+  Node rq = node("QuantizeLinear", {"x", "s", "z"});
+  check(rq, {acc, Tensor::Scalar<float>(977.f), Tensor::Scalar<uint8_t>(3)}, "i32_quantizelinear__avx2");
+  rq.SetInt("axis", -1);
+  check(rq, {acc, Tensor::FromVector<float>({cols}, sv), Tensor::FromVector<int8_t>({cols}, std::vector<int8_t>(sv.size(), -4))},
+        "i32_quantizelinear__avx2");
+  Tensor xf = Tensor::Create(DType::kF32, {rows, cols}).value();
+  std::uniform_real_distribution<float> d(-30.f, 30.f);
+  for (auto& v : xf.span<float>()) v = d(rng);
+  check(node("QuantizeLinear", {"x", "s", "z"}), {xf, Tensor::Scalar<float>(0.125f), Tensor::Scalar<uint8_t>(128)},
+        "i32_quantizelinear__avx2");
+  check(node("DequantizeLinear", {"x", "s", "z"}),
+        {RandomInts<uint8_t>({rows, cols}, 0, 255, rng), Tensor::Scalar<float>(0.03f), Tensor::Scalar<uint8_t>(7)},
+        "u8_dequantizelinear__avx2");
+  check(node("Add", {"a", "b"}), {acc, RandomInts<int32_t>({cols}, -5000, 5000, rng)}, "i32_add_bias__avx2");
 }
 
 TEST(Int8Avx2, DequantizeMatchesReference) {

@@ -48,6 +48,17 @@ namespace {
 constexpr int64_t kPanel = 16;  // columns per panel (two ymm of 8 int32)
 constexpr int64_t kRows = 4;    // rows per micro-tile
 
+// Runs f(begin, end) over [0, n) units, across the pool's threads when the whole job covers
+// at least 16K elements (each unit `unit_elems` elements): the requantization and bias
+// passes between the GEMMs would otherwise stay on one core.
+template <typename F>
+void SplitWork(ThreadPool* pool, int64_t n, int64_t unit_elems, F f) {
+  if (pool && pool->num_threads() > 1 && n > 1 && n * unit_elems >= (int64_t{1} << 14))
+    pool->ParallelFor(n, 1, f);
+  else
+    f(0, n);
+}
+
 int32_t ScalarInt(const Tensor& t) {
   return t.dtype() == DType::kU8 ? t.data<uint8_t>()[0] : t.data<int8_t>()[0];
 }
@@ -293,27 +304,32 @@ class RequantizeInt32 : public Kernel {
     const int64_t n = static_cast<int64_t>(scale_.size());
     const int64_t total = x.numel();
     if (n > 1 && total % n != 0) return InvalidArgument("QuantizeLinear: input does not match the per-axis scale");
-    const int64_t cols = n == 1 ? total : n, rows = n == 1 ? 1 : total / n;
+    // Rows of `cols` elements: the per-axis scale's length, or 1024-element pieces per tensor.
+    const int64_t cols = n == 1 ? std::min<int64_t>(total, 1024) : n;
+    const int64_t rows = cols == 0 ? 0 : (total + cols - 1) / cols;
     const int32_t* xd = x.data<int32_t>();
     auto* yd = static_cast<uint8_t*>(y.raw());
     const __m256d vlo = _mm256_set1_pd(u8_ ? 0 : -128), vhi = _mm256_set1_pd(u8_ ? 255 : 127);
-    for (int64_t r = 0; r < rows; ++r) {
-      const int32_t* xr = xd + r * cols;
-      uint8_t* yr = yd + r * cols;
-      int64_t j = 0;
-      for (; j + 8 <= cols; j += 8) {
-        const int64_t c = n == 1 ? 0 : j;
-        const __m128i lo4 = Quant4(xr + j, c, n == 1, vlo, vhi);
-        const __m128i hi4 = Quant4(xr + j + 4, c + 4, n == 1, vlo, vhi);
-        StorePacked8(yr + j, _mm_packs_epi32(lo4, hi4));
+    SplitWork(ctx.pool, rows, cols, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int32_t* xr = xd + r * cols;
+        uint8_t* yr = yd + r * cols;
+        const int64_t len = std::min(cols, total - r * cols);
+        int64_t j = 0;
+        for (; j + 8 <= len; j += 8) {
+          const int64_t c = n == 1 ? 0 : j;
+          const __m128i lo4 = Quant4(xr + j, c, n == 1, vlo, vhi);
+          const __m128i hi4 = Quant4(xr + j + 4, c + 4, n == 1, vlo, vhi);
+          StorePacked8(yr + j, _mm_packs_epi32(lo4, hi4));
+        }
+        for (; j < len; ++j) {
+          const size_t c = n == 1 ? 0 : static_cast<size_t>(j);
+          const double q = std::clamp(std::nearbyint(static_cast<double>(xr[j]) / scale_[c]) + zp_[c],
+                                      u8_ ? 0. : -128., u8_ ? 255. : 127.);
+          Store(y, r * cols + j, static_cast<int32_t>(q));
+        }
       }
-      for (; j < cols; ++j) {
-        const size_t c = n == 1 ? 0 : static_cast<size_t>(j);
-        const double q = std::clamp(std::nearbyint(static_cast<double>(xr[j]) / scale_[c]) + zp_[c], u8_ ? 0. : -128.,
-                                    u8_ ? 255. : 127.);
-        Store(y, r * cols + j, static_cast<int32_t>(q));
-      }
-    }
+    });
     return Status::Ok();
   }
 
@@ -357,12 +373,16 @@ class RequantizeInt32 : public Kernel {
       const __m256 sc = _mm256_set1_ps(static_cast<float>(scale_[0]));
       const __m256 zp = _mm256_set1_ps(static_cast<float>(zp_[0]));
       const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-      for (; i + 8 <= x.numel(); i += 8) {
-        __m256 q = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(xd + i), sc), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        q = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(q, zp), vlo), vhi);  // NaN -> lo, like no reference rule
-        const __m256i qi = _mm256_cvtps_epi32(q);
-        StorePacked8(yd + i, _mm_packs_epi32(_mm256_castsi256_si128(qi), _mm256_extracti128_si256(qi, 1)));
-      }
+      const int64_t blocks = x.numel() / 8;
+      SplitWork(ctx.pool, blocks, 8, [&](int64_t b0, int64_t b1) {
+        for (int64_t j = b0 * 8; j < b1 * 8; j += 8) {
+          __m256 q = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(xd + j), sc), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+          q = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(q, zp), vlo), vhi);  // NaN -> lo, like no reference rule
+          const __m256i qi = _mm256_cvtps_epi32(q);
+          StorePacked8(yd + j, _mm_packs_epi32(_mm256_castsi256_si128(qi), _mm256_extracti128_si256(qi, 1)));
+        }
+      });
+      i = blocks * 8;
     }
     for (; i < x.numel(); ++i) {
       const int64_t c = n == 1 ? 0 : i % n;
@@ -403,14 +423,18 @@ class AddInt32Bias : public Kernel {
     if (x.numel() % n != 0 || y.numel() != x.numel()) return InvalidArgument("Add: int32 bias add shape changed");
     const int32_t* xd = x.data<int32_t>();
     int32_t* yd = y.data<int32_t>();
-    for (int64_t r = 0; r < x.numel() / n; ++r) {
-      int64_t j = 0;
-      for (; j + 8 <= n; j += 8)
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(yd + r * n + j),
-                            _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xd + r * n + j)),
-                                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + j))));
-      for (; j < n; ++j) yd[r * n + j] = static_cast<int32_t>(static_cast<uint32_t>(xd[r * n + j]) + static_cast<uint32_t>(bias_[static_cast<size_t>(j)]));
-    }
+    SplitWork(ctx.pool, x.numel() / n, n, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        int64_t j = 0;
+        for (; j + 8 <= n; j += 8)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(yd + r * n + j),
+                              _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xd + r * n + j)),
+                                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias_.data() + j))));
+        for (; j < n; ++j)
+          yd[r * n + j] = static_cast<int32_t>(static_cast<uint32_t>(xd[r * n + j]) +
+                                               static_cast<uint32_t>(bias_[static_cast<size_t>(j)]));
+      }
+    });
     return Status::Ok();
   }
 
@@ -444,12 +468,15 @@ class DequantizeByte : public Kernel {
     float* yd = ctx.outputs[0]->data<float>();
     const int64_t total = x.numel();
     const __m256 sc = _mm256_set1_ps(scale_), zp = _mm256_set1_ps(zp_);
-    int64_t i = 0;
-    for (; i + 8 <= total; i += 8) {
-      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(xd + i));
-      const __m256i w = u8_ ? _mm256_cvtepu8_epi32(b) : _mm256_cvtepi8_epi32(b);
-      _mm256_storeu_ps(yd + i, _mm256_mul_ps(_mm256_sub_ps(_mm256_cvtepi32_ps(w), zp), sc));
-    }
+    const int64_t blocks = total / 8;
+    SplitWork(ctx.pool, blocks, 8, [&](int64_t b0, int64_t b1) {
+      for (int64_t j = b0 * 8; j < b1 * 8; j += 8) {
+        const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(xd + j));
+        const __m256i w = u8_ ? _mm256_cvtepu8_epi32(b) : _mm256_cvtepi8_epi32(b);
+        _mm256_storeu_ps(yd + j, _mm256_mul_ps(_mm256_sub_ps(_mm256_cvtepi32_ps(w), zp), sc));
+      }
+    });
+    int64_t i = blocks * 8;
     for (; i < total; ++i) {
       const float v = u8_ ? static_cast<float>(xd[i]) : static_cast<float>(static_cast<int8_t>(xd[i]));
       yd[i] = (v - zp_) * scale_;
