@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "ops/layout.h"
+
 namespace greenai {
 
 InferContext MakeStaticInferContext(const Graph& graph, const Node& node, int64_t opset,
@@ -54,7 +56,7 @@ Status InferGraphTypes(Graph& graph, int64_t opset, bool strict, InferenceReport
       for (size_t i = 0; i < ctx.inputs.size() && st.ok(); ++i)
         if (!node.inputs[i].empty() && ctx.inputs[i].dtype == DType::kUndefined)
           st = InvalidArgument("{}: type of input '{}' is unknown", node.Describe(), node.inputs[i]);
-      if (st.ok()) st = InferNodeTypes(*def, ctx, &outs);
+      if (st.ok()) st = InferNodeTypesLaidOut(*def, ctx, &outs);
     }
     if (!st.ok()) {
       if (strict) return st;

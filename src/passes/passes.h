@@ -91,6 +91,21 @@ class ActivationFusion : public Pass {
   int fused_ = 0;
 };
 
+// ChannelsLastLayout (kExact, channels_last.cc): QLinearConv / 8-bit MaxPool chains keep
+// their activations NHWC (ops/layout.h marks the nodes; elementwise ops in between
+// follow), with Transpose nodes only at the region's edges. Last in the pipeline: the marks
+// are runtime-only, so the graph is NOT valid ONNX afterwards.
+class ChannelsLastLayout : public Pass {
+ public:
+  std::string_view name() const override { return "ChannelsLastLayout"; }
+  Preserves preserves() const override { return Preserves::kExact; }
+  Status Run(Model& model) override;
+  int marked() const { return marked_; }  // nodes marked NHWC in the last Run
+
+ private:
+  int marked_ = 0;
+};
+
 // QdqFusion (kTolerance, qdq_fusion.cc): QuantizeLinear/DequantizeLinear patterns around
 // Conv, MatMul and Gemm (with an optional Relu) become integer ops (QLinearConv,
 // QLinearMatMul, or MatMulInteger + int32 bias Add + QuantizeLinear requantization), and
@@ -118,6 +133,7 @@ struct PipelineOptions {
   bool matmul_add_fusion = true;
   bool fuse_activations = false;  // see ActivationFusion: needs kernel support
   bool qdq_fusion = true;         // QdqFusion, first in the pipeline
+  bool channels_last = true;      // ChannelsLastLayout, last
 };
 // DefaultPasses() == DefaultPasses(PipelineOptions{}).
 std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts);

@@ -12,6 +12,7 @@ std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts) {
   if (opts.matmul_add_fusion) p.push_back(std::make_unique<MatMulAddFusion>());
   if (opts.fuse_activations) p.push_back(std::make_unique<ActivationFusion>());
   p.push_back(std::make_unique<DeadCodeElimination>());
+  if (opts.channels_last) p.push_back(std::make_unique<ChannelsLastLayout>());
   return p;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "backends/cpu/run_node.h"
+#include "ops/layout.h"
 #include "ops/shape_inference.h"
 
 namespace greenai {
@@ -266,7 +267,7 @@ Status Executor::RunStep(Step& step, size_t index) {
       step.cached_dtypes.push_back(t ? t->dtype() : DType::kUndefined);
       step.cached_small_ints.push_back(t ? SmallInts(*t) : std::vector<int64_t>{});
     }
-    GREENAI_RETURN_IF_ERROR(InferNodeTypes(*step.def, ictx, &step.out_types));
+    GREENAI_RETURN_IF_ERROR(InferNodeTypesLaidOut(*step.def, ictx, &step.out_types));
     step.cache_valid = true;
   }
   // A view op whose input and inferred output agree in type and element count: no kernel,

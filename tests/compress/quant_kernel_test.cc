@@ -8,6 +8,7 @@
 
 #include "backends/cpu/run_node.h"
 #include "core/thread_pool.h"
+#include "ops/layout.h"
 
 namespace greenai {
 namespace {
@@ -179,8 +180,10 @@ TEST(Int8Avx2, MaxPoolMatchesReference) {
   int checked = 0;
   for (const Case& c : cases)
     for (bool is_signed : {false, true}) {
-      Tensor x = is_signed ? RandomInts<int8_t>({2, 3, c.h, c.w}, -128, 127, rng)
-                           : RandomInts<uint8_t>({2, 3, c.h, c.w}, 0, 255, rng);
+      // 51 channels: the NHWC form below runs its 32-byte, 16-byte and scalar channel loops.
+      const int64_t C = 51;
+      Tensor x = is_signed ? RandomInts<int8_t>({2, C, c.h, c.w}, -128, 127, rng)
+                           : RandomInts<uint8_t>({2, C, c.h, c.w}, 0, 255, rng);
       Node n;
       n.op_type = "MaxPool";
       n.name = "pool";
@@ -202,6 +205,27 @@ TEST(Int8Avx2, MaxPoolMatchesReference) {
       ASSERT_EQ((*y)[0].shape(), (*r)[0].shape());
       for (int64_t i = 0; i < (*r)[0].numel(); ++i)
         ASSERT_EQ((*y)[0].GetAsDouble(i), (*r)[0].GetAsDouble(i)) << c.h << "x" << c.w << " @" << i;
+      // The same pool marked channels-last (ops/layout.h): NHWC in, NHWC out.
+      Node nl = n;
+      nl.SetString(kAttrLayout, "NHWC");
+      const Shape& rs = (*r)[0].shape();
+      Tensor xl = Tensor::Create(x.dtype(), {2, c.h, c.w, C}).value();
+      for (int64_t b = 0; b < 2; ++b)
+        for (int64_t ch = 0; ch < C; ++ch)
+          for (int64_t p = 0; p < c.h * c.w; ++p)
+            static_cast<uint8_t*>(xl.raw())[(b * c.h * c.w + p) * C + ch] =
+                static_cast<const uint8_t*>(x.raw())[(b * C + ch) * c.h * c.w + p];
+      auto yl = RunNode(nl, {xl}, fast);
+      ASSERT_TRUE(yl.ok()) << yl.status().ToString();
+      EXPECT_EQ(name, "i8_maxpool__avx2");
+      ASSERT_EQ((*yl)[0].shape(), (Shape{rs[0], rs[2], rs[3], rs[1]}));
+      const int64_t hw = rs[2] * rs[3];
+      for (int64_t b = 0; b < 2; ++b)
+        for (int64_t ch = 0; ch < C; ++ch)
+          for (int64_t p = 0; p < hw; ++p)
+            ASSERT_EQ(static_cast<const uint8_t*>((*yl)[0].raw())[(b * hw + p) * C + ch],
+                      static_cast<const uint8_t*>((*r)[0].raw())[(b * C + ch) * hw + p])
+                << "NHWC " << c.h << "x" << c.w;
       ++checked;
     }
   EXPECT_EQ(checked, 12);

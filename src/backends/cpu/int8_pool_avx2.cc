@@ -14,15 +14,19 @@
 //    in and out (bench: 11.7 us for the cnn's 16x28x28 pool at batch 1, mostly reorders and
 //    primitive overhead).
 //  - Planes (n, c) are split across the pool's threads when the tensor is large enough.
+//  - Channels-last marked nodes (ops/layout.h): X is [N, H, W, C] and Y [N, OH, OW, C]; the
+//    max runs over whole C-vectors (32 bytes at a time).
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
 #include "backends/cpu/kernel.h"
+#include "ops/layout.h"
 #include "ops/nn_util.h"
 
 namespace greenai {
@@ -51,6 +55,7 @@ class MaxPool8 : public Kernel {
     const Tensor& x = *ctx.inputs[0];
     Tensor& y = *ctx.outputs[0];
     if (x.rank() != 4) return InvalidArgument("{}: X has rank {}, expected 4", node_.Describe(), x.rank());
+    if (IsChannelsLast(node_)) return RunNhwc(ctx);
     GREENAI_ASSIGN_OR_RETURN(nn::WindowGeom g, nn::ComputeForward(node_, attrs_, {x.dim(2), x.dim(3)}));
     const int64_t H = x.dim(2), W = x.dim(3), OH = g.out[0], OW = g.out[1];
     if (y.rank() != 4 || y.dim(2) != OH || y.dim(3) != OW || y.dim(0) != x.dim(0) || y.dim(1) != x.dim(1))
@@ -78,6 +83,69 @@ class MaxPool8 : public Kernel {
 
  private:
   MaxPool8(const Node& n, nn::WindowAttrs a) : node_(n), attrs_(std::move(a)) {}
+
+  // Channels-last marked node (ops/layout.h): X [N, H, W, C], Y [N, OH, OW, C]; each output
+  // pixel is the byte-wise max of the window's in-bounds C-vectors.
+  Status RunNhwc(KernelContext& ctx) const {
+    const Tensor& x = *ctx.inputs[0];
+    Tensor& y = *ctx.outputs[0];
+    const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3);
+    GREENAI_ASSIGN_OR_RETURN(nn::WindowGeom g, nn::ComputeForward(node_, attrs_, {H, W}));
+    const int64_t OH = g.out[0], OW = g.out[1];
+    if (y.rank() != 4 || y.dim(0) != N || y.dim(1) != OH || y.dim(2) != OW || y.dim(3) != C)
+      return Internal("{}: output shape does not match the window geometry", node_.Describe());
+    const auto* xd = static_cast<const uint8_t*>(x.raw());
+    auto* yd = static_cast<uint8_t*>(y.raw());
+    const uint8_t b = Bias();
+    const __m256i bias = _mm256_set1_epi8(static_cast<char>(b));
+    auto body = [&](int64_t r0, int64_t r1) {
+      std::vector<const uint8_t*> win;  // the window's in-bounds input pixels
+      win.reserve(static_cast<size_t>(g.kernel[0] * g.kernel[1]));
+      for (int64_t r = r0; r < r1; ++r) {  // r = n * OH + oy
+        const int64_t n = r / OH, oy = r % OH;
+        for (int64_t ox = 0; ox < OW; ++ox) {
+          uint8_t* out = yd + ((n * OH + oy) * OW + ox) * C;
+          win.clear();
+          for (int64_t ky = 0; ky < g.kernel[0]; ++ky) {
+            const int64_t iy = oy * g.strides[0] - g.pad_begin[0] + ky * g.dilations[0];
+            if (iy < 0 || iy >= H) continue;
+            for (int64_t kx = 0; kx < g.kernel[1]; ++kx) {
+              const int64_t ix = ox * g.strides[1] - g.pad_begin[1] + kx * g.dilations[1];
+              if (ix >= 0 && ix < W) win.push_back(xd + ((n * H + iy) * W + ix) * C);
+            }
+          }
+          if (win.empty()) {  // window entirely in padding: 0, as the reference
+            std::memset(out, 0, static_cast<size_t>(C));
+            continue;
+          }
+          int64_t c = 0;
+          for (; c + 32 <= C; c += 32) {
+            __m256i m = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(win[0] + c)), bias);
+            for (size_t i = 1; i < win.size(); ++i)
+              m = _mm256_max_epu8(m, _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(win[i] + c)), bias));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), _mm256_xor_si256(m, bias));
+          }
+          for (; c + 16 <= C; c += 16) {
+            const __m128i b16 = _mm256_castsi256_si128(bias);
+            __m128i m = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(win[0] + c)), b16);
+            for (size_t i = 1; i < win.size(); ++i)
+              m = _mm_max_epu8(m, _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(win[i] + c)), b16));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm_xor_si128(m, b16));
+          }
+          for (; c < C; ++c) {
+            uint8_t m = win[0][c] ^ b;
+            for (size_t i = 1; i < win.size(); ++i) m = std::max<uint8_t>(m, win[i][c] ^ b);
+            out[c] = m ^ b;
+          }
+        }
+      }
+    };
+    if (ctx.pool && ctx.pool->num_threads() > 1 && x.numel() >= (int64_t{1} << 16))
+      ctx.pool->ParallelFor(N * OH, 1, body);
+    else
+      body(0, N * OH);
+    return Status::Ok();
+  }
 
   // Bytes compared as unsigned: int8 is biased by 0x80 on the way in and out.
   uint8_t Bias() const { return signed_ ? 0x80 : 0; }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ops/layout.h"
+
 namespace greenai {
 
 // AVX2 int8 MatMulInteger and int32 requantization (int8_gemm_avx2.cc); declared here rather
@@ -9,6 +11,8 @@ namespace greenai {
 void AddInt8FastKernels(std::vector<KernelDef>& defs);
 void AddInt8PoolKernels(std::vector<KernelDef>& defs);
 void AddPackedGemmKernels(std::vector<KernelDef>& defs);
+void AddLayoutKernels(std::vector<KernelDef>& defs);
+Result<CreatedKernel> CreateChannelsLastKernel(const KernelInfo& info, bool reference_only);
 
 namespace {
 std::string_view NormDomain(std::string_view d) { return d == "ai.onnx" ? std::string_view() : d; }
@@ -30,6 +34,7 @@ KernelRegistry::KernelRegistry() {
   AddInt8FastKernels(defs_);
   AddInt8PoolKernels(defs_);
   AddPackedGemmKernels(defs_);
+  AddLayoutKernels(defs_);
 }
 
 const KernelRegistry& KernelRegistry::Get() {
@@ -47,6 +52,7 @@ std::vector<const KernelDef*> KernelRegistry::Candidates(std::string_view domain
 }
 
 Result<CreatedKernel> CreateKernel(const KernelInfo& info, bool reference_only) {
+  if (IsChannelsLast(info.node)) return CreateChannelsLastKernel(info, reference_only);
   auto cands = KernelRegistry::Get().Candidates(info.node.domain, info.node.op_type);
   if (cands.empty())
     return Unimplemented("{}: no CPU kernel for op '{}'{}", info.node.Describe(), info.node.op_type,

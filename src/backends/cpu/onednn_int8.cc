@@ -16,12 +16,14 @@
 //  - Semantics (ONNX): y = sat(round(x_scale * w_scale[c] / y_scale * (acc + B[c])) + y_zp),
 //    acc = sum (x - x_zp) * w; padding contributes 0, as in ONNX.
 //  - Plans are cached per input shape (up to 8); activations are reordered to and from the
-//    layout oneDNN picks (nhwc for int8 convolution).
+//    layout oneDNN picks (nhwc for int8 convolution), except on channels-last marked nodes
+//    (ops/layout.h), whose tensors are NHWC already.
 // Thread safety: one kernel instance per plan node, as every kernel.
 #include <map>
 #include <optional>
 
 #include "backends/cpu/onednn_util.h"
+#include "ops/layout.h"
 #include "ops/nn_util.h"
 
 namespace greenai::onednn {
@@ -186,11 +188,15 @@ class QLinearConvKernel : public Kernel {
       plan->fallback = true;
       return plan;
     }
+    // Channels-last marked nodes (ops/layout.h) read and write NHWC: oneDNN's int8
+    // convolution works in nhwc anyway, so no reorder is needed on either side.
+    const bool nhwc = IsChannelsLast(node_);
+    const Shape xl = nhwc ? Shape{x.dim(0), x.dim(3), x.dim(1), x.dim(2)} : x.shape();
     std::vector<int64_t> wk(w.shape().begin() + 2, w.shape().end());
     GREENAI_ASSIGN_OR_RETURN(auto attrs, nn::WindowAttrs::Parse(node_, 2, wk, /*transpose=*/false));
-    std::vector<int64_t> sp(x.shape().begin() + 2, x.shape().end());
+    std::vector<int64_t> sp(xl.begin() + 2, xl.end());
     GREENAI_ASSIGN_OR_RETURN(auto g, nn::ComputeForward(node_, attrs, sp));
-    const int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0);
+    const int64_t N = xl[0], C = xl[1], M = w.dim(0);
     Shape xs{N, C, g.in[0], g.in[1]}, ys{N, M, g.out[0], g.out[1]};
     Shape ws;
     if (group_ > 1) ws.push_back(group_);
@@ -207,7 +213,8 @@ class QLinearConvKernel : public Kernel {
                                        Dims(g.pad_end));
     dnnl::convolution_forward::primitive_desc pd(cd, MakeAttr(q_, 1 << 1), Engine());
     plan->prim = dnnl::convolution_forward(pd);
-    memory::desc src_user_md(Dims(xs), xt, tag::nchw), dst_user_md(Dims(ys), yt, tag::nchw);
+    const tag user_tag = nhwc ? tag::nhwc : tag::nchw;
+    memory::desc src_user_md(Dims(xs), xt, user_tag), dst_user_md(Dims(ys), yt, user_tag);
     memory::desc w_user_md(Dims(ws), memory::data_type::s8, group_ > 1 ? tag::goihw : tag::oihw);
     plan->src_user = memory(src_user_md, Engine(), nullptr);
     plan->dst_user = memory(dst_user_md, Engine(), nullptr);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ops/layout.h"
 #include "ops/op_table.h"
 
 namespace greenai {
@@ -31,7 +32,7 @@ Result<std::vector<Tensor>> RunNode(const Node& node, const std::vector<Tensor>&
     ictx.values.push_back(t);
   }
   std::vector<TensorType> out_types;
-  GREENAI_RETURN_IF_ERROR(InferNodeTypes(*def, ictx, &out_types));
+  GREENAI_RETURN_IF_ERROR(InferNodeTypesLaidOut(*def, ictx, &out_types));
   KernelInfo kinfo{node, opts.opset, ictx.inputs, ictx.values, out_types, 1};
   ThreadPool* pool = opts.pool ? opts.pool : &ThreadPool::Default();
   kinfo.num_threads = pool->num_threads();

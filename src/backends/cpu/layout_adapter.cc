@@ -1,0 +1,164 @@
+// Kernels for channels-last marked nodes (ops/layout.h) and the NCHW <-> NHWC transposes the
+// ChannelsLastLayout pass inserts at the edges of a channels-last region.
+//
+// Contract:
+//  - CreateChannelsLastKernel: for a node marked NHWC, the first candidate kernel that reads
+//    and writes NHWC itself (kNative below; such kernels check IsChannelsLast) wins; otherwise
+//    the best plain kernel for the unmarked node is wrapped in an adapter that transposes
+//    input 0 NHWC -> NCHW and output 0 NCHW -> NHWC through scratch tensors kept across runs.
+//    Outputs other than 0 are passed through untouched (the pass never marks such nodes).
+//  - "any_transpose__nhwc": Transpose of a rank-4 tensor with perm [0, 2, 3, 1] or [0, 3, 1, 2]
+//    (any element size of 1, 2, 4 or 8 bytes), as a tiled 2-D transpose per image; declines
+//    other permutations (the reference kernel runs them).
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "backends/cpu/kernel.h"
+#include "ops/layout.h"
+
+namespace greenai {
+
+namespace {
+
+// Kernels that handle the NHWC mark themselves.
+constexpr std::string_view kNative[] = {"i8_qlinearconv__onednn", "i8_maxpool__avx2"};
+
+bool IsNative(std::string_view name) {
+  return std::find(std::begin(kNative), std::end(kNative), name) != std::end(kNative);
+}
+
+// dst[c][p] = src[p][c] for a P x C matrix of `E`-byte elements, tiled for the caches.
+template <typename E>
+void Transpose2D(const E* src, E* dst, int64_t P, int64_t C) {
+  constexpr int64_t kT = 16;
+  for (int64_t p0 = 0; p0 < P; p0 += kT)
+    for (int64_t c0 = 0; c0 < C; c0 += kT) {
+      const int64_t p1 = std::min(P, p0 + kT), c1 = std::min(C, c0 + kT);
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t p = p0; p < p1; ++p) dst[c * P + p] = src[p * C + c];
+    }
+}
+
+// Per image of `dims` = {N, A, B} elements: [A][B] -> [B][A].
+void TransposeImages(const void* src, void* dst, int64_t n, int64_t a, int64_t b, size_t esize, ThreadPool* pool) {
+  auto body = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const size_t off = static_cast<size_t>(i * a * b) * esize;
+      const auto* s = static_cast<const uint8_t*>(src) + off;
+      auto* d = static_cast<uint8_t*>(dst) + off;
+      switch (esize) {
+        case 1: Transpose2D(s, d, a, b); break;
+        case 2: Transpose2D(reinterpret_cast<const uint16_t*>(s), reinterpret_cast<uint16_t*>(d), a, b); break;
+        case 4: Transpose2D(reinterpret_cast<const uint32_t*>(s), reinterpret_cast<uint32_t*>(d), a, b); break;
+        default: Transpose2D(reinterpret_cast<const uint64_t*>(s), reinterpret_cast<uint64_t*>(d), a, b); break;
+      }
+    }
+  };
+  if (pool && pool->num_threads() > 1 && n > 1 && n * a * b * static_cast<int64_t>(esize) >= (int64_t{1} << 16))
+    pool->ParallelFor(n, 1, body);
+  else
+    body(0, n);
+}
+
+// x NHWC -> y NCHW (to_nchw) or x NCHW -> y NHWC; x's shape gives N, and the two inner extents.
+void Relayout(const Tensor& x, Tensor& y, bool to_nchw, ThreadPool* pool) {
+  const int64_t N = x.dim(0);
+  const int64_t hw = to_nchw ? x.dim(1) * x.dim(2) : x.dim(2) * x.dim(3);
+  const int64_t c = to_nchw ? x.dim(3) : x.dim(1);
+  // NHWC -> NCHW: each image is [HW][C] -> [C][HW]; NCHW -> NHWC: [C][HW] -> [HW][C].
+  if (to_nchw) TransposeImages(x.raw(), y.raw(), N, hw, c, DTypeSize(x.dtype()), pool);
+  else TransposeImages(x.raw(), y.raw(), N, c, hw, DTypeSize(x.dtype()), pool);
+}
+
+Shape PermShape(const Shape& s, bool to_nchw) {
+  return to_nchw ? Shape{s[0], s[3], s[1], s[2]} : Shape{s[0], s[2], s[3], s[1]};
+}
+
+class ChannelsLastAdapter : public Kernel {
+ public:
+  explicit ChannelsLastAdapter(std::unique_ptr<Node> plain) : plain_(std::move(plain)) {}
+  const Node& plain() const { return *plain_; }
+  void set_inner(std::unique_ptr<Kernel> k) { inner_ = std::move(k); }
+
+  Status Run(KernelContext& ctx) override {
+    if (ctx.inputs.empty() || !ctx.inputs[0] || ctx.inputs[0]->rank() != 4 || ctx.outputs.empty() ||
+        !ctx.outputs[0] || ctx.outputs[0]->rank() != 4)
+      return InvalidArgument("{}: NHWC adapter needs rank-4 input 0 and output 0", plain_->Describe());
+    const Tensor& x = *ctx.inputs[0];
+    Tensor& y = *ctx.outputs[0];
+    GREENAI_RETURN_IF_ERROR(Fit(x_, x.dtype(), PermShape(x.shape(), true)));
+    GREENAI_RETURN_IF_ERROR(Fit(y_, y.dtype(), PermShape(y.shape(), true)));
+    Relayout(x, x_, true, ctx.pool);
+    KernelContext inner = ctx;
+    inner.inputs[0] = &x_;
+    inner.outputs[0] = &y_;
+    GREENAI_RETURN_IF_ERROR(inner_->Run(inner));
+    Relayout(y_, y, false, ctx.pool);
+    return Status::Ok();
+  }
+
+ private:
+  static Status Fit(Tensor& t, DType d, const Shape& s) {
+    if (t.defined() && t.dtype() == d && t.shape() == s) return Status::Ok();
+    GREENAI_ASSIGN_OR_RETURN(t, Tensor::Create(d, s));
+    return Status::Ok();
+  }
+  std::unique_ptr<Node> plain_;
+  std::unique_ptr<Kernel> inner_;
+  Tensor x_, y_;  // NCHW scratch, reused while shapes stay the same
+};
+
+class TransposeNhwc : public Kernel {
+ public:
+  static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    const std::vector<int64_t> perm = info.node.GetInts("perm");
+    const bool to_nhwc = perm == std::vector<int64_t>{0, 2, 3, 1}, to_nchw = perm == std::vector<int64_t>{0, 3, 1, 2};
+    if (!to_nhwc && !to_nchw) return Unimplemented("{}: not an NCHW <-> NHWC permutation", info.node.Describe());
+    if (info.input_types.empty() || !info.input_types[0].has_shape || info.input_types[0].rank() != 4)
+      return Unimplemented("{}: input rank is not 4", info.node.Describe());
+    const size_t es = DTypeSize(info.input_types[0].dtype);
+    if (info.input_types[0].dtype == DType::kString || (es != 1 && es != 2 && es != 4 && es != 8))
+      return Unimplemented("{}: element type", info.node.Describe());
+    auto k = std::make_unique<TransposeNhwc>();
+    k->to_nchw_ = to_nchw;
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+  Status Run(KernelContext& ctx) override {
+    const Tensor& x = *ctx.inputs[0];
+    if (x.rank() != 4) return InvalidArgument("Transpose: input rank {} is not 4", x.rank());
+    Relayout(x, *ctx.outputs[0], to_nchw_, ctx.pool);
+    return Status::Ok();
+  }
+
+ private:
+  bool to_nchw_ = false;
+};
+
+}  // namespace
+
+Result<CreatedKernel> CreateChannelsLastKernel(const KernelInfo& info, bool reference_only) {
+  if (!reference_only)
+    for (const KernelDef* d : KernelRegistry::Get().Candidates(info.node.domain, info.node.op_type)) {
+      if (!IsNative(d->name)) continue;
+      auto k = d->create(info);
+      if (k.ok()) return CreatedKernel{std::move(k).value(), d->name};
+      if (k.status().code() != StatusCode::kUnimplemented) return k.status();
+    }
+  auto plain = std::make_unique<Node>(info.node);
+  plain->attributes.erase(kAttrLayout);
+  auto adapter = std::make_unique<ChannelsLastAdapter>(std::move(plain));
+  KernelInfo pi{adapter->plain(), info.opset, info.input_types, info.const_inputs, info.output_types, info.num_threads};
+  if (!pi.input_types.empty()) pi.input_types[0] = NhwcToNchw(pi.input_types[0]);
+  if (!pi.const_inputs.empty()) pi.const_inputs[0] = nullptr;
+  if (!pi.output_types.empty()) pi.output_types[0] = NhwcToNchw(pi.output_types[0]);
+  GREENAI_ASSIGN_OR_RETURN(CreatedKernel inner, CreateKernel(pi, reference_only));
+  adapter->set_inner(std::move(inner.kernel));
+  return CreatedKernel{std::move(adapter), inner.name};
+}
+
+void AddLayoutKernels(std::vector<KernelDef>& defs) {
+  defs.push_back({"Transpose", "", "any_transpose__nhwc", 10, TransposeNhwc::Create});
+}
+
+}  // namespace greenai

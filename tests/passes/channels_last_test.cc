@@ -1,0 +1,159 @@
+// ChannelsLastLayout (passes/channels_last.cc) and the NHWC machinery it relies on: the pass
+// must not change outputs (bit-exact with the same kernels), must mark what it claims, and
+// marked nodes must run correctly both on their native NHWC kernels (Session) and through the
+// transposing adapter around reference kernels (RunEager, reference_only).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "bench/models.h"
+#include "eager_runner.h"
+#include "ops/layout.h"
+#include "passes/passes.h"
+#include "runtime/session.h"
+
+namespace greenai {
+namespace {
+
+using testing::CountOps;
+using testing::RandomTensor;
+
+int CountMarked(const Graph& g) {
+  int n = 0;
+  for (const auto& np : g.nodes()) n += IsChannelsLast(*np) ? 1 : 0;
+  return n;
+}
+
+std::vector<Tensor> RunSession(const Model& m, const testing::Feeds& feeds, bool reference_only) {
+  SessionOptions so;
+  so.optimize = false;  // the model is given already rewritten (or deliberately not)
+  so.reference_only = reference_only;
+  so.num_threads = 2;
+  auto s = Session::Create(m, so);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) return {};
+  auto out = (*s)->Run(feeds);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return out.ok() ? *out : std::vector<Tensor>{};
+}
+
+std::unique_ptr<Model> Rewritten(const Model& m, int* marked) {
+  auto r = m.Clone();
+  EXPECT_TRUE(r->graph->TopologicalSort().ok());
+  ChannelsLastLayout pass;
+  Status st = pass.Run(*r);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  *marked = pass.marked();
+  return r;
+}
+
+// float32 stays NCHW (oneDNN's nhwc f32 convolutions were slower than its blocked ones):
+// ResNet-18 is left exactly as it was.
+TEST(ChannelsLast, FloatResNetIsLeftAlone) {
+  auto built = bench::BuildResNet18(1, 10, 32);
+  ASSERT_TRUE(built.ok());
+  int marked = -1;
+  auto cl = Rewritten(**built, &marked);
+  EXPECT_EQ(marked, 0);
+  EXPECT_EQ(CountMarked(*cl->graph), 0);
+  EXPECT_EQ(CountOps(*cl->graph, "Transpose"), 0);
+}
+
+// int8: QLinearConv -> MaxPool(u8) -> QLinearConv, with 7-bit weights (oneDNN's int8
+// convolution, native NHWC) and with full-range weights (oneDNN declines on AVX2: the
+// im2col kernel runs inside the transposing adapter). Every value must equal the
+// unrewritten graph's, on fast and on reference kernels.
+class ChannelsLastInt8 : public ::testing::TestWithParam<int> {};
+
+TEST_P(ChannelsLastInt8, ConvPoolChainIsExact) {
+  const int wmax = GetParam();
+  std::mt19937 rng(3);
+  auto m = std::make_unique<Model>();
+  m->opset_imports.push_back({"", 17});
+  Graph& g = *m->graph;
+  g.inputs.push_back({"x", TensorType::Of(DType::kU8, {2, 3, 12, 10}), ""});
+  auto ints = [&](Shape s, int lo, int hi) {
+    Tensor t = Tensor::Create(DType::kI8, std::move(s)).value();
+    std::uniform_int_distribution<int> d(lo, hi);
+    for (auto& v : t.span<int8_t>()) v = static_cast<int8_t>(d(rng));
+    return t;
+  };
+  g.AddInitializer("xs", Tensor::Scalar<float>(0.02f));
+  g.AddInitializer("xz", Tensor::Scalar<uint8_t>(120));
+  g.AddInitializer("w1", ints({8, 3, 3, 3}, -wmax, wmax));
+  g.AddInitializer("w2", ints({5, 8, 3, 3}, -wmax, wmax));
+  g.AddInitializer("ws", Tensor::Scalar<float>(0.01f));
+  g.AddInitializer("wz", Tensor::Scalar<int8_t>(0));
+  g.AddInitializer("ys", Tensor::Scalar<float>(0.05f));
+  g.AddInitializer("yz", Tensor::Scalar<uint8_t>(10));
+  Node* c1 = g.AddNode("QLinearConv", {"x", "xs", "xz", "w1", "ws", "wz", "ys", "yz"}, {"h1"}, "conv1");
+  c1->SetInts("pads", {1, 1, 1, 1});
+  Node* p = g.AddNode("MaxPool", {"h1"}, {"p1"}, "pool");
+  p->SetInts("kernel_shape", {2, 2});
+  p->SetInts("strides", {2, 2});
+  g.AddNode("QLinearConv", {"p1", "ys", "yz", "w2", "ws", "wz", "ys", "yz"}, {"y"}, "conv2");
+  g.outputs.push_back({"y", TensorType::Of(DType::kU8, {2, 5, 4, 3}), ""});
+  g.outputs.push_back({"p1", TensorType::Of(DType::kU8, {2, 8, 6, 5}), ""});  // an NHWC value read as a graph output
+  int marked = 0;
+  auto cl = Rewritten(*m, &marked);
+  EXPECT_EQ(marked, 3);
+  Tensor x = Tensor::Create(DType::kU8, {2, 3, 12, 10}).value();
+  for (auto& v : x.span<uint8_t>()) v = static_cast<uint8_t>(rng() % 256);
+  testing::Feeds feeds = {{"x", x}};
+  for (bool ref : {false, true}) {
+    auto want = RunSession(*m, feeds, ref);
+    auto got = RunSession(*cl, feeds, ref);
+    ASSERT_EQ(want.size(), 2u);
+    ASSERT_EQ(got.size(), 2u);
+    testing::ExpectBitExact(got, want);
+  }
+  // The eager reference runner (RunNode per node, adapters around reference kernels) agrees.
+  auto eager = testing::RunEager(*cl, feeds);
+  ASSERT_TRUE(eager.ok()) << eager.status().ToString();
+  testing::ExpectBitExact(*eager, RunSession(*m, feeds, true));
+}
+
+INSTANTIATE_TEST_SUITE_P(WeightRange, ChannelsLastInt8, ::testing::Values(64, 127));
+
+TEST(ChannelsLast, SingleConvIsLeftAlone) {
+  auto m = std::make_unique<Model>();
+  m->opset_imports.push_back({"", 17});
+  Graph& g = *m->graph;
+  g.inputs.push_back({"x", TensorType::Of(DType::kF32, {1, 2, 5, 5}), ""});
+  g.AddInitializer("w", RandomTensor({4, 2, 3, 3}, 1));
+  g.AddNode("Conv", {"x", "w"}, {"y"}, "conv");
+  g.outputs.push_back({"y", TensorType::Of(DType::kF32, {1, 4, 3, 3}), ""});
+  int marked = -1;
+  auto cl = Rewritten(*m, &marked);
+  EXPECT_EQ(marked, 0);
+  EXPECT_EQ(CountOps(*cl->graph, "Transpose"), 0);
+}
+
+TEST(ChannelsLast, NhwcTransposeKernelMatchesReference) {
+  for (const std::vector<int64_t>& perm : {std::vector<int64_t>{0, 2, 3, 1}, std::vector<int64_t>{0, 3, 1, 2}})
+    for (DType dt : {DType::kF32, DType::kU8}) {
+      Tensor x = RandomTensor({3, 5, 17, 19}, 9);
+      if (dt == DType::kU8) {
+        Tensor b = Tensor::Create(DType::kU8, x.shape()).value();
+        for (int64_t i = 0; i < x.numel(); ++i) b.data<uint8_t>()[i] = static_cast<uint8_t>(i * 7);
+        x = b;
+      }
+      Node n;
+      n.op_type = "Transpose";
+      n.inputs = {"x"};
+      n.outputs = {"y"};
+      n.SetInts("perm", perm);
+      RunNodeOptions fast, ref;
+      std::string_view name;
+      fast.kernel_name_out = &name;
+      ref.reference_only = true;
+      auto y = RunNode(n, {x}, fast);
+      auto r = RunNode(n, {x}, ref);
+      ASSERT_TRUE(y.ok() && r.ok());
+      EXPECT_EQ(name, "any_transpose__nhwc");
+      testing::ExpectBitExact(*y, *r);
+    }
+}
+
+}  // namespace
+}  // namespace greenai
