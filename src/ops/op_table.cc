@@ -4,6 +4,10 @@
 
 namespace greenai {
 
+// Runtime-internal weight-only ops, domain ai.greenai (ops/weight_only.cc); declared here rather
+// than in op_table.h so adding the family does not rebuild everything that reads the table.
+void AddWeightOnlyOps(std::vector<OpDef>& ops);
+
 namespace {
 std::string_view NormDomain(std::string_view d) { return d == "ai.onnx" ? std::string_view() : d; }
 }
@@ -17,6 +21,7 @@ OpTable::OpTable() {
   AddControlOps(ops_);
   AddMiscOps(ops_);
   AddTrainingOps(ops_);
+  AddWeightOnlyOps(ops_);
 }
 
 const OpTable& OpTable::Get() {

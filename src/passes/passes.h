@@ -123,6 +123,24 @@ class QdqFusion : public Pass {
   int fused_ = 0;
 };
 
+// WeightOnlyFusion (kExact under the reference kernels, weight_only_fusion.cc): the int4
+// weight expansion written by `greenai quantize --mode int4-weight` (BitShift, Unsqueeze +
+// Concat, Cast, Sub 8, Reshape, Mul scales, Reshape [, Slice]) feeding input B of a MatMul or
+// a Gemm (transA = transB = 0) becomes one runtime-internal ai.greenai MatMulInt4 node
+// (ops/weight_only.h) reading the packed uint8 weight and the scales directly, so kernels keep
+// the weight 4-bit. Any deviation from that exact form leaves the graph alone. Runs before
+// constant folding, which would otherwise expand the weight to float32 at plan time.
+class WeightOnlyFusion : public Pass {
+ public:
+  std::string_view name() const override { return "WeightOnlyFusion"; }
+  Preserves preserves() const override { return Preserves::kExact; }
+  Status Run(Model& model) override;
+  int fused() const { return fused_; }
+
+ private:
+  int fused_ = 0;
+};
+
 // Splits every node carrying kAttrActivation back into the standard op plus the activation
 // node, so the graph is valid ONNX again. Exact inverse of ActivationFusion.
 Status UnfuseActivations(Model& model);
@@ -133,6 +151,7 @@ struct PipelineOptions {
   bool matmul_add_fusion = true;
   bool fuse_activations = false;  // see ActivationFusion: needs kernel support
   bool qdq_fusion = true;         // QdqFusion, first in the pipeline
+  bool weight_only_fusion = true; // WeightOnlyFusion, before constant folding
   bool channels_last = true;      // ChannelsLastLayout, last
 };
 // DefaultPasses() == DefaultPasses(PipelineOptions{}).

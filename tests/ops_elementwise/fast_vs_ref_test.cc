@@ -50,7 +50,8 @@ Result<std::vector<Tensor>> RunFast(const Node& n, const std::vector<Tensor>& in
   GREENAI_RETURN_IF_ERROR(InferNodeTypes(*def, ictx, &out_types));
   const KernelDef* fast = nullptr;
   for (const KernelDef* d : KernelRegistry::Get().Candidates("", n.op_type))
-    if (d->name.find("avx2") != std::string_view::npos) fast = d;
+    // this family's kernels are f32 ("f32_*__avx2"); f16/bf16 ones (lowp_elementwise.cc) also say avx2
+    if (d->name.rfind("f32_", 0) == 0 && d->name.find("avx2") != std::string_view::npos) fast = d;
   if (!fast) return NotFound("no avx2 kernel for {}", n.op_type);
   KernelInfo info{n, opset, ictx.inputs, ictx.values, out_types, Pool().num_threads()};
   GREENAI_ASSIGN_OR_RETURN(auto kernel, fast->create(info));

@@ -9,6 +9,10 @@ namespace greenai {
 // AVX2 int8 MatMulInteger and int32 requantization (int8_gemm_avx2.cc); declared here rather
 // than in kernel.h so adding the family does not rebuild every kernel.
 void AddInt8FastKernels(std::vector<KernelDef>& defs);
+// Same reason: ai.greenai MatMulInt4's reference (ref_weight_only.cc) and the int4 / f16 / bf16
+// weight GEMM kernels (lowp_kernels.cc).
+void AddRefWeightOnlyKernels(std::vector<KernelDef>& defs);
+void AddLowpKernels(std::vector<KernelDef>& defs);
 void AddInt8PoolKernels(std::vector<KernelDef>& defs);
 void AddPackedGemmKernels(std::vector<KernelDef>& defs);
 void AddLayoutKernels(std::vector<KernelDef>& defs);
@@ -32,6 +36,8 @@ KernelRegistry::KernelRegistry() {
   AddOneDnnTrainingKernels(defs_);
   AddSparseKernels(defs_);
   AddInt8FastKernels(defs_);
+  AddRefWeightOnlyKernels(defs_);
+  AddLowpKernels(defs_);
   AddInt8PoolKernels(defs_);
   AddPackedGemmKernels(defs_);
   AddLayoutKernels(defs_);
