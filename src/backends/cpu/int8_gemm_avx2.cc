@@ -53,7 +53,7 @@ constexpr int64_t kRows = 4;    // rows per micro-tile
 // passes between the GEMMs would otherwise stay on one core.
 template <typename F>
 void SplitWork(ThreadPool* pool, int64_t n, int64_t unit_elems, F f) {
-  if (pool && pool->num_threads() > 1 && n > 1 && n * unit_elems >= (int64_t{1} << 14))
+  if (pool && pool->num_threads() > 1 && n > 1 && n * unit_elems >= (int64_t{1} << 18))
     pool->ParallelFor(n, 1, f);
   else
     f(0, n);
