@@ -231,7 +231,7 @@ TEST(Int8Avx2, MaxPoolMatchesReference) {
   EXPECT_EQ(checked, 12);
 }
 
-// Tensors large enough (>= 16K elements) that the elementwise int8 kernels split their work
+// Tensors large enough (>= 256K elements) that the elementwise int8 kernels split their work
 // across a two-thread pool, with odd tails.
 TEST(Int8Avx2, LargeTensorsOnTwoThreadsMatchReference) {
   std::mt19937 rng(13);
@@ -255,7 +255,7 @@ TEST(Int8Avx2, LargeTensorsOnTwoThreadsMatchReference) {
     n.outputs = {"y"};
     return n;
   };
-  const int64_t rows = 65, cols = 517;
+  const int64_t rows = 520, cols = 517;
   Tensor acc = RandomInts<int32_t>({rows, cols}, -300000, 300000, rng);
   std::vector<float> sv(static_cast<size_t>(cols));
   for (auto& v : sv) v = 300.f + static_cast<float>(rng() % 2000);
