@@ -195,11 +195,7 @@ class PackedGemm : public Kernel {
         const float* cr = ep.c + (m + r) * ep.cm;
         for (int64_t j = 0; j < nc; ++j) tmp[j] += ep.beta * cr[(j0 + j) * ep.cn];
       }
-      if (nc == kNr) {
-        std::memcpy(row, tmp, sizeof(tmp));
-      } else {
-        std::memcpy(row, tmp, static_cast<size_t>(nc) * sizeof(float));
-      }
+      std::memcpy(row, tmp, static_cast<size_t>(nc) * sizeof(float));
     }
   }
 
