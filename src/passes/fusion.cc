@@ -111,6 +111,7 @@ Status ActivationFusion::Run(Model& model) {
   Graph& g = *model.graph;
   GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
   const int64_t opset = DefaultOpset(model);
+  (void)InferGraphTypes(g, opset, /*strict=*/false);  // best effort: only float32 outputs are fused
   auto uses = g.BuildUseCounts();
   auto consumers = BuildConsumers(g);
   std::unordered_set<const Node*> removed;
@@ -118,6 +119,8 @@ Status ActivationFusion::Run(Model& model) {
     Node& n = *np;
     if (!IsDefault(n) || (n.op_type != "Conv" && n.op_type != "Gemm") || n.outputs.size() != 1) continue;
     if (n.HasAttr(kAttrActivation) || removed.count(&n)) continue;
+    auto ty = g.value_types.find(n.outputs[0]);
+    if (ty == g.value_types.end() || ty->second.dtype != DType::kF32) continue;
     Node* act = SoleConsumer(g, n.outputs[0], uses, consumers);
     if (!act || removed.count(act) || act->inputs.empty() || act->inputs[0] != n.outputs[0]) continue;
     std::vector<float> params;

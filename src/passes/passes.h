@@ -12,13 +12,13 @@
 //    and a bias.
 //  - MatMulAddFusion (kTolerance): MatMul(A, W) + b with A 2-D, W a constant 2-D weight and
 //    b a constant bias broadcast along the last axis becomes Gemm(A, W, b).
-//  - ActivationFusion (kExact by contract of the kernels): Conv/Gemm followed by a simple
-//    activation (Relu, LeakyRelu, Sigmoid, Tanh, Clip with constant bounds) becomes the
-//    Conv/Gemm node carrying the activation in runtime-only attributes (kAttrActivation,
-//    kAttrActivationParams). Such a graph is NOT valid ONNX: call UnfuseActivations before
-//    exporting. Kernels for Conv and Gemm must apply the activation to every output
-//    element after bias (see docs/design.md); until they all do, the pass is not in
-//    DefaultPasses() and is enabled through PipelineOptions::fuse_activations.
+//  - ActivationFusion (kExact): a float32 Conv/Gemm followed by a simple activation (Relu,
+//    LeakyRelu, Sigmoid, Tanh, Clip with constant bounds) that is the sole reader of its
+//    output becomes the Conv/Gemm node carrying the activation in runtime-only attributes
+//    (kAttrActivation, kAttrActivationParams). Such a graph is NOT valid ONNX: call
+//    UnfuseActivations before exporting. The kernel registry applies the activation
+//    (backends/cpu/activation_adapter.cc): oneDNN convolutions as an exact post-op, every
+//    other kernel through an adapter that runs the activation's own kernel after it.
 //
 // All passes leave the graph topologically sorted, keep value names unique and never edit
 // an initializer in place (a new initializer is added; the old one is dropped by DCE when
@@ -106,6 +106,21 @@ class ChannelsLastLayout : public Pass {
   int marked_ = 0;
 };
 
+// BlockedLayout (kExact, blocked_layout.cc): float32 Conv / pooling chains keep their
+// activations in the 8-channel blocked layout NCHW8c (ops/layout.h), with Reshape+Transpose
+// pairs only at the region's edges. Runs after ChannelsLastLayout; runtime-only marks, so the
+// graph is NOT valid ONNX afterwards.
+class BlockedLayout : public Pass {
+ public:
+  std::string_view name() const override { return "BlockedLayout"; }
+  Preserves preserves() const override { return Preserves::kExact; }
+  Status Run(Model& model) override;
+  int marked() const { return marked_; }  // nodes marked NCHW8c in the last Run
+
+ private:
+  int marked_ = 0;
+};
+
 // QdqFusion (kTolerance, qdq_fusion.cc): QuantizeLinear/DequantizeLinear patterns around
 // Conv, MatMul and Gemm (with an optional Relu) become integer ops (QLinearConv,
 // QLinearMatMul, or MatMulInteger + int32 bias Add + QuantizeLinear requantization), and
@@ -149,10 +164,11 @@ struct PipelineOptions {
   bool constant_folding = true;
   bool conv_bn_folding = true;
   bool matmul_add_fusion = true;
-  bool fuse_activations = false;  // see ActivationFusion: needs kernel support
+  bool fuse_activations = true;   // ActivationFusion
   bool qdq_fusion = true;         // QdqFusion, first in the pipeline
   bool weight_only_fusion = true; // WeightOnlyFusion, before constant folding
-  bool channels_last = true;      // ChannelsLastLayout, last
+  bool channels_last = true;      // ChannelsLastLayout, after the fusions
+  bool blocked_layout = true;     // BlockedLayout, last
 };
 // DefaultPasses() == DefaultPasses(PipelineOptions{}).
 std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts);

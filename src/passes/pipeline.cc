@@ -14,6 +14,7 @@ std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts) {
   if (opts.fuse_activations) p.push_back(std::make_unique<ActivationFusion>());
   p.push_back(std::make_unique<DeadCodeElimination>());
   if (opts.channels_last) p.push_back(std::make_unique<ChannelsLastLayout>());
+  if (opts.blocked_layout) p.push_back(std::make_unique<BlockedLayout>());
   return p;
 }
 

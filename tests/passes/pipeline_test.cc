@@ -27,7 +27,10 @@ TEST(Pipeline, MlpMatMulAddBecomesGemm) {
   EXPECT_EQ(CountOps(*model.graph, "Gemm"), 3);
   EXPECT_EQ(CountOps(*model.graph, "MatMul"), 0);
   EXPECT_EQ(CountOps(*model.graph, "Add"), 0);
-  EXPECT_EQ(model.graph->nodes().size(), 5u);  // 3 Gemm + 2 Relu
+  EXPECT_EQ(model.graph->nodes().size(), 3u);  // 3 Gemm, the 2 Relus fused into the first two
+  int fused = 0;
+  for (const auto& n : model.graph->nodes()) fused += n->GetString(kAttrActivation, "") == "Relu" ? 1 : 0;
+  EXPECT_EQ(fused, 2);
   auto after = RunEager(model, feeds);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   ExpectClose(*after, *before, 1e-5, 1e-5);
@@ -42,7 +45,11 @@ TEST(Pipeline, ResNet18FoldsEveryBatchNorm) {
   auto before = RunEager(model, feeds);
   ASSERT_TRUE(before.ok()) << before.status().ToString();
   PipelineOptions po;
-  po.channels_last = false;  // node counts below are about BN folding (channels_last_test.cc covers the layout)
+  // Node counts below are about BN folding (channels_last_test.cc and blocked_layout_test.cc
+  // cover the layouts, blocked_layout_test.cc the activation fusion).
+  po.channels_last = false;
+  po.blocked_layout = false;
+  po.fuse_activations = false;
   Status st = RunPasses(model, DefaultPasses(po));
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(CountOps(*model.graph, "BatchNormalization"), 0);

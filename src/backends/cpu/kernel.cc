@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ops/layout.h"
+#include "passes/passes.h"
 
 namespace greenai {
 
@@ -16,7 +17,8 @@ void AddLowpKernels(std::vector<KernelDef>& defs);
 void AddInt8PoolKernels(std::vector<KernelDef>& defs);
 void AddPackedGemmKernels(std::vector<KernelDef>& defs);
 void AddLayoutKernels(std::vector<KernelDef>& defs);
-Result<CreatedKernel> CreateChannelsLastKernel(const KernelInfo& info, bool reference_only);
+Result<CreatedKernel> CreateLaidOutKernel(const KernelInfo& info, bool reference_only);
+Result<CreatedKernel> CreateFusedActivationKernel(const KernelInfo& info, bool reference_only);
 
 namespace {
 std::string_view NormDomain(std::string_view d) { return d == "ai.onnx" ? std::string_view() : d; }
@@ -58,7 +60,8 @@ std::vector<const KernelDef*> KernelRegistry::Candidates(std::string_view domain
 }
 
 Result<CreatedKernel> CreateKernel(const KernelInfo& info, bool reference_only) {
-  if (IsChannelsLast(info.node)) return CreateChannelsLastKernel(info, reference_only);
+  if (info.node.HasAttr(kAttrActivation)) return CreateFusedActivationKernel(info, reference_only);
+  if (HasLayoutMark(info.node)) return CreateLaidOutKernel(info, reference_only);
   auto cands = KernelRegistry::Get().Candidates(info.node.domain, info.node.op_type);
   if (cands.empty())
     return Unimplemented("{}: no CPU kernel for op '{}'{}", info.node.Describe(), info.node.op_type,

@@ -1,15 +1,17 @@
-// Kernels for channels-last marked nodes (ops/layout.h) and the NCHW <-> NHWC transposes the
-// ChannelsLastLayout pass inserts at the edges of a channels-last region.
+// Kernels for layout-marked nodes (ops/layout.h: NHWC and NCHW8c) and the transposes the
+// layout passes insert at the edges of their regions.
 //
 // Contract:
-//  - CreateChannelsLastKernel: for a node marked NHWC, the first candidate kernel that reads
-//    and writes NHWC itself (kNative below; such kernels check IsChannelsLast) wins; otherwise
-//    the best plain kernel for the unmarked node is wrapped in an adapter that transposes
-//    input 0 NHWC -> NCHW and output 0 NCHW -> NHWC through scratch tensors kept across runs.
-//    Outputs other than 0 are passed through untouched (the pass never marks such nodes).
-//  - "any_transpose__nhwc": Transpose of a rank-4 tensor with perm [0, 2, 3, 1] or [0, 3, 1, 2]
-//    (any element size of 1, 2, 4 or 8 bytes), as a tiled 2-D transpose per image; declines
-//    other permutations (the reference kernel runs them).
+//  - CreateLaidOutKernel: for a marked node, the first candidate kernel that handles the
+//    node's layout itself (kNativeNhwc / kNativeBlocked below; such kernels check the mark)
+//    wins; otherwise the best plain kernel for the unmarked node is wrapped in an adapter that
+//    converts input 0 to NCHW (NHWC -> NCHW; NCHW8c -> NCHW when it has rank 5) and output 0
+//    back into the layout, through scratch tensors kept across runs. Outputs other than 0 are
+//    passed through untouched (the passes never mark such nodes).
+//  - "any_transpose__nhwc": Transpose of a rank-4 tensor with perm [0, 2, 3, 1] or
+//    [0, 3, 1, 2], or of a rank-5 tensor with perm [0, 1, 3, 4, 2] or [0, 1, 4, 2, 3] (the
+//    NCHW8c entry and exit), for element sizes 1, 2, 4 and 8 bytes, as a tiled 2-D transpose
+//    per image; declines other permutations (the reference kernel runs them).
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -21,11 +23,14 @@ namespace greenai {
 
 namespace {
 
-// Kernels that handle the NHWC mark themselves.
-constexpr std::string_view kNative[] = {"i8_qlinearconv__onednn", "i8_maxpool__avx2"};
+// Kernels that handle a mark themselves.
+constexpr std::string_view kNativeNhwc[] = {"i8_qlinearconv__onednn", "i8_maxpool__avx2"};
+constexpr std::string_view kNativeBlocked[] = {"f32_conv__onednn", "f32_maxpool__onednn", "f32_averagepool__onednn",
+                                               "f32_globalaveragepool__onednn", "f32_globalmaxpool__onednn"};
 
-bool IsNative(std::string_view name) {
-  return std::find(std::begin(kNative), std::end(kNative), name) != std::end(kNative);
+bool IsNative(const Node& n, std::string_view name) {
+  if (IsBlocked8(n)) return std::find(std::begin(kNativeBlocked), std::end(kNativeBlocked), name) != std::end(kNativeBlocked);
+  return std::find(std::begin(kNativeNhwc), std::end(kNativeNhwc), name) != std::end(kNativeNhwc);
 }
 
 // dst[c][p] = src[p][c] for a P x C matrix of `E`-byte elements, tiled for the caches.
@@ -71,30 +76,52 @@ void Relayout(const Tensor& x, Tensor& y, bool to_nchw, ThreadPool* pool) {
   else TransposeImages(x.raw(), y.raw(), N, c, hw, DTypeSize(x.dtype()), pool);
 }
 
+// x [N, C/8, H, W, 8] -> y [N, C, H, W] (to_nchw) or back: per (n, c/8), [HW][8] <-> [8][HW].
+void RelayoutBlocked(const Tensor& x, Tensor& y, bool to_nchw, ThreadPool* pool) {
+  const int64_t blocks = to_nchw ? x.dim(0) * x.dim(1) : y.dim(0) * y.dim(1);
+  const int64_t hw = to_nchw ? x.dim(2) * x.dim(3) : x.dim(2) * x.dim(3);
+  if (to_nchw) TransposeImages(x.raw(), y.raw(), blocks, hw, kBlock, DTypeSize(x.dtype()), pool);
+  else TransposeImages(x.raw(), y.raw(), blocks, kBlock, hw, DTypeSize(x.dtype()), pool);
+}
+
 Shape PermShape(const Shape& s, bool to_nchw) {
   return to_nchw ? Shape{s[0], s[3], s[1], s[2]} : Shape{s[0], s[2], s[3], s[1]};
 }
 
-class ChannelsLastAdapter : public Kernel {
+// The plain NCHW shape of a laid-out value `s`.
+Shape PlainShape(const Shape& s, bool blocked) {
+  if (!blocked) return PermShape(s, true);
+  return s.size() == 5 ? Shape{s[0], s[1] * s[4], s[2], s[3]} : s;
+}
+
+class LayoutAdapter : public Kernel {
  public:
-  explicit ChannelsLastAdapter(std::unique_ptr<Node> plain) : plain_(std::move(plain)) {}
+  explicit LayoutAdapter(std::unique_ptr<Node> plain, bool blocked) : plain_(std::move(plain)), blocked_(blocked) {}
   const Node& plain() const { return *plain_; }
   void set_inner(std::unique_ptr<Kernel> k) { inner_ = std::move(k); }
 
   Status Run(KernelContext& ctx) override {
-    if (ctx.inputs.empty() || !ctx.inputs[0] || ctx.inputs[0]->rank() != 4 || ctx.outputs.empty() ||
-        !ctx.outputs[0] || ctx.outputs[0]->rank() != 4)
-      return InvalidArgument("{}: NHWC adapter needs rank-4 input 0 and output 0", plain_->Describe());
+    if (ctx.inputs.empty() || !ctx.inputs[0] || ctx.outputs.empty() || !ctx.outputs[0])
+      return InvalidArgument("{}: layout adapter needs input 0 and output 0", plain_->Describe());
     const Tensor& x = *ctx.inputs[0];
     Tensor& y = *ctx.outputs[0];
-    GREENAI_RETURN_IF_ERROR(Fit(x_, x.dtype(), PermShape(x.shape(), true)));
-    GREENAI_RETURN_IF_ERROR(Fit(y_, y.dtype(), PermShape(y.shape(), true)));
-    Relayout(x, x_, true, ctx.pool);
+    const int xr = blocked_ ? 5 : 4, yr = blocked_ ? 5 : 4;
+    if ((x.rank() != xr && !(blocked_ && x.rank() == 4)) || y.rank() != yr || (blocked_ && y.dim(4) != kBlock))
+      return InvalidArgument("{}: {} adapter got input 0 of rank {} and output 0 of shape {}", plain_->Describe(),
+                             blocked_ ? kLayoutBlocked8 : kLayoutNhwc, x.rank(), ShapeToString(y.shape()));
+    const bool convert_in = !blocked_ || x.rank() == 5;
+    if (convert_in) GREENAI_RETURN_IF_ERROR(Fit(x_, x.dtype(), PlainShape(x.shape(), blocked_)));
+    GREENAI_RETURN_IF_ERROR(Fit(y_, y.dtype(), PlainShape(y.shape(), blocked_)));
+    if (convert_in) {
+      if (blocked_) RelayoutBlocked(x, x_, true, ctx.pool);
+      else Relayout(x, x_, true, ctx.pool);
+    }
     KernelContext inner = ctx;
-    inner.inputs[0] = &x_;
+    if (convert_in) inner.inputs[0] = &x_;
     inner.outputs[0] = &y_;
     GREENAI_RETURN_IF_ERROR(inner_->Run(inner));
-    Relayout(y_, y, false, ctx.pool);
+    if (blocked_) RelayoutBlocked(y_, y, false, ctx.pool);
+    else Relayout(y_, y, false, ctx.pool);
     return Status::Ok();
   }
 
@@ -105,6 +132,7 @@ class ChannelsLastAdapter : public Kernel {
     return Status::Ok();
   }
   std::unique_ptr<Node> plain_;
+  bool blocked_;
   std::unique_ptr<Kernel> inner_;
   Tensor x_, y_;  // NCHW scratch, reused while shapes stay the same
 };
@@ -113,45 +141,62 @@ class TransposeNhwc : public Kernel {
  public:
   static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
     const std::vector<int64_t> perm = info.node.GetInts("perm");
-    const bool to_nhwc = perm == std::vector<int64_t>{0, 2, 3, 1}, to_nchw = perm == std::vector<int64_t>{0, 3, 1, 2};
-    if (!to_nhwc && !to_nchw) return Unimplemented("{}: not an NCHW <-> NHWC permutation", info.node.Describe());
-    if (info.input_types.empty() || !info.input_types[0].has_shape || info.input_types[0].rank() != 4)
-      return Unimplemented("{}: input rank is not 4", info.node.Describe());
+    using P = std::vector<int64_t>;
+    const bool to_nhwc = perm == P{0, 2, 3, 1}, to_nchw = perm == P{0, 3, 1, 2};
+    const bool inner_last = perm == P{0, 1, 3, 4, 2}, inner_first = perm == P{0, 1, 4, 2, 3};
+    if (!to_nhwc && !to_nchw && !inner_last && !inner_first)
+      return Unimplemented("{}: not an NCHW <-> NHWC / NCHW8c permutation", info.node.Describe());
+    const int rank = (to_nhwc || to_nchw) ? 4 : 5;
+    if (info.input_types.empty() || !info.input_types[0].has_shape || info.input_types[0].rank() != rank)
+      return Unimplemented("{}: input rank is not {}", info.node.Describe(), rank);
     const size_t es = DTypeSize(info.input_types[0].dtype);
     if (info.input_types[0].dtype == DType::kString || (es != 1 && es != 2 && es != 4 && es != 8))
       return Unimplemented("{}: element type", info.node.Describe());
     auto k = std::make_unique<TransposeNhwc>();
     k->to_nchw_ = to_nchw;
+    k->rank5_ = rank == 5;
+    k->inner_last_ = inner_last;
     return std::unique_ptr<Kernel>(std::move(k));
   }
   Status Run(KernelContext& ctx) override {
     const Tensor& x = *ctx.inputs[0];
-    if (x.rank() != 4) return InvalidArgument("Transpose: input rank {} is not 4", x.rank());
-    Relayout(x, *ctx.outputs[0], to_nchw_, ctx.pool);
+    if (x.rank() != (rank5_ ? 5 : 4)) return InvalidArgument("Transpose: input rank {} is not {}", x.rank(), rank5_ ? 5 : 4);
+    if (!rank5_) {
+      Relayout(x, *ctx.outputs[0], to_nchw_, ctx.pool);
+      return Status::Ok();
+    }
+    // [A, B, d2, d3, d4]: per (a, b) image, [d2][d3 d4] -> [d3 d4][d2] (inner_last) or
+    // [d2 d3][d4] -> [d4][d2 d3].
+    const int64_t images = x.dim(0) * x.dim(1);
+    const int64_t rows = inner_last_ ? x.dim(2) : x.dim(2) * x.dim(3);
+    const int64_t cols = inner_last_ ? x.dim(3) * x.dim(4) : x.dim(4);
+    TransposeImages(x.raw(), ctx.outputs[0]->raw(), images, rows, cols, DTypeSize(x.dtype()), ctx.pool);
     return Status::Ok();
   }
 
  private:
-  bool to_nchw_ = false;
+  bool to_nchw_ = false, rank5_ = false, inner_last_ = false;
 };
 
 }  // namespace
 
-Result<CreatedKernel> CreateChannelsLastKernel(const KernelInfo& info, bool reference_only) {
+Result<CreatedKernel> CreateLaidOutKernel(const KernelInfo& info, bool reference_only) {
   if (!reference_only)
     for (const KernelDef* d : KernelRegistry::Get().Candidates(info.node.domain, info.node.op_type)) {
-      if (!IsNative(d->name)) continue;
+      if (!IsNative(info.node, d->name)) continue;
       auto k = d->create(info);
       if (k.ok()) return CreatedKernel{std::move(k).value(), d->name};
       if (k.status().code() != StatusCode::kUnimplemented) return k.status();
     }
+  const bool blocked = IsBlocked8(info.node);
   auto plain = std::make_unique<Node>(info.node);
   plain->attributes.erase(kAttrLayout);
-  auto adapter = std::make_unique<ChannelsLastAdapter>(std::move(plain));
+  auto adapter = std::make_unique<LayoutAdapter>(std::move(plain), blocked);
   KernelInfo pi{adapter->plain(), info.opset, info.input_types, info.const_inputs, info.output_types, info.num_threads};
-  if (!pi.input_types.empty()) pi.input_types[0] = NhwcToNchw(pi.input_types[0]);
+  auto to_plain = [blocked](const TensorType& t) { return blocked ? BlockedToNchw(t) : NhwcToNchw(t); };
+  if (!pi.input_types.empty()) pi.input_types[0] = to_plain(pi.input_types[0]);
   if (!pi.const_inputs.empty()) pi.const_inputs[0] = nullptr;
-  if (!pi.output_types.empty()) pi.output_types[0] = NhwcToNchw(pi.output_types[0]);
+  if (!pi.output_types.empty()) pi.output_types[0] = to_plain(pi.output_types[0]);
   GREENAI_ASSIGN_OR_RETURN(CreatedKernel inner, CreateKernel(pi, reference_only));
   adapter->set_inner(std::move(inner.kernel));
   return CreatedKernel{std::move(adapter), inner.name};

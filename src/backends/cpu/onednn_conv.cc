@@ -5,11 +5,20 @@
 // reordered in/out only when oneDNN prefers a blocked layout. 1-D is run as 2-D with H = 1.
 // Geometries oneDNN cannot express (ConvTranspose with negative effective padding, e.g.
 // output_padding beyond pads_end or output_shape) run the reference kernel created at plan time.
+//
+// Blocked layout (ops/layout.h, a Conv marked NCHW8c by passes/blocked_layout.cc): the output
+// is written as nChw8c [N, M/8, H, W, 8] and a rank-5 input is read as nChw8c, so a chain of
+// convolutions runs with no reorder between them.
+// Fused activation (passes.h kAttrActivation, from ActivationFusion): Relu, LeakyRelu and Clip
+// are applied as oneDNN eltwise post-ops (exact: a max, a select and a clamp on the f32 result);
+// the factory declines any other fused activation (kernel.cc then wraps a plain kernel).
 #include <map>
 #include <optional>
 
 #include "backends/cpu/onednn_util.h"
+#include "ops/layout.h"
 #include "ops/nn_util.h"
+#include "passes/passes.h"
 
 namespace greenai::onednn {
 namespace {
@@ -29,8 +38,22 @@ class ConvKernel : public Kernel {
  public:
   ConvKernel(const KernelInfo& info, std::unique_ptr<Kernel> fallback, bool transpose)
       : node_(info.node), fallback_(std::move(fallback)), transpose_(transpose),
-        group_(info.node.GetInt("group", 1)), threads_(info.num_threads), stream_(Engine()) {
+        group_(info.node.GetInt("group", 1)), threads_(info.num_threads), blocked_(IsBlocked8(info.node)),
+        stream_(Engine()) {
     if (info.const_inputs.size() > 1 && info.const_inputs[1]) w_const_ = *info.const_inputs[1];
+  }
+
+  // The oneDNN eltwise post-op for the node's fused activation; false when it has one that
+  // oneDNN cannot apply exactly as greenai's kernels do.
+  static bool ActivationPostOps(const Node& n, dnnl::post_ops* ops) {
+    if (!n.HasAttr(kAttrActivation)) return true;
+    const std::string act = n.GetString(kAttrActivation, "");
+    const std::vector<float> p = n.GetFloats(kAttrActivationParams);
+    if (act == "Relu" && p.empty()) ops->append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    else if (act == "LeakyRelu" && p.size() == 1) ops->append_eltwise(1.f, dnnl::algorithm::eltwise_relu, p[0], 0.f);
+    else if (act == "Clip" && p.size() == 2) ops->append_eltwise(1.f, dnnl::algorithm::eltwise_clip, p[0], p[1]);
+    else return false;
+    return true;
   }
 
   Status Run(KernelContext& ctx) override {
@@ -43,6 +66,9 @@ class ConvKernel : public Kernel {
     const Tensor& w = *ctx.inputs[1];
     const Tensor* b = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
     Tensor& y = *ctx.outputs[0];
+    if (blocked_ && (y.rank() != 5 || (x.rank() != 4 && x.rank() != 5)))
+      return InvalidArgument("{}: NCHW8c convolution got input rank {} and output rank {}", node_.Describe(), x.rank(),
+                             y.rank());
     // Before any plan is made: some oneDNN primitives fix their thread count at creation.
     SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(w.numel()) /
                                   static_cast<double>(std::max<int64_t>(w.dim(0), 1)),
@@ -70,8 +96,12 @@ class ConvKernel : public Kernel {
     return Status::Ok();
   }
 
-  Result<std::unique_ptr<ConvPlan>> MakePlan(const Tensor& x, const Tensor& w, const Tensor* b) {
+  Result<std::unique_ptr<ConvPlan>> MakePlan(const Tensor& xt, const Tensor& w, const Tensor* b) {
     auto plan = std::make_unique<ConvPlan>();
+    // A blocked input is [N, C/8, H, W, 8]; plan on its logical NCHW view.
+    const bool src_blocked = blocked_ && xt.rank() == 5;
+    const Shape xshape = src_blocked ? Shape{xt.dim(0), xt.dim(1) * xt.dim(4), xt.dim(2), xt.dim(3)} : xt.shape();
+    const Tensor x = Tensor::View(xt.dtype(), xshape, const_cast<void*>(xt.raw()));
     const int nsp = x.rank() - 2;
     if (!attrs_ || attrs_->nsp != nsp) {
       std::vector<int64_t> wk(w.shape().begin() + 2, w.shape().end());
@@ -120,7 +150,16 @@ class ConvKernel : public Kernel {
     if (!transpose_) wtag = group_ > 1 ? (n == 2 ? tag::goihw : tag::goidhw) : (n == 2 ? tag::oihw : tag::oidhw);
     else wtag = group_ > 1 ? (n == 2 ? tag::giohw : tag::giodhw) : (n == 2 ? tag::iohw : tag::iodhw);
     const auto f32 = memory::data_type::f32;
+    if (blocked_ && (n != 2 || transpose_ || lift)) return Unimplemented("{}: NCHW8c needs a 2-D Conv", node_.Describe());
     memory::desc src_any(Dims(xs), f32, tag::any), dst_any(Dims(ys), f32, tag::any), w_any(Dims(ws), f32, tag::any);
+    if (src_blocked) src_any = memory::desc(Dims(xs), f32, tag::nChw8c);
+    if (blocked_) dst_any = memory::desc(Dims(ys), f32, tag::nChw8c);
+    dnnl::post_ops ops;
+    if (!ActivationPostOps(node_, &ops))
+      return Internal("{}: fused activation '{}' reached the oneDNN convolution", node_.Describe(),
+                      node_.GetString(kAttrActivation, ""));
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
     memory::desc b_md = b ? memory::desc({M}, f32, tag::a) : memory::desc();
     dnnl::primitive_desc_base* base = nullptr;
     std::optional<dnnl::convolution_forward::primitive_desc> cpd;
@@ -128,18 +167,20 @@ class ConvKernel : public Kernel {
     if (!transpose_) {
       dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                          src_any, w_any, b_md, dst_any, Dims(s), dil, Dims(pl), Dims(pr));
-      cpd.emplace(cd, Engine());
+      cpd.emplace(cd, attr, Engine());
       plan->prim = dnnl::convolution_forward(*cpd);
       base = &*cpd;
     } else {
       dnnl::deconvolution_forward::desc dd(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
                                            src_any, w_any, b_md, dst_any, Dims(s), dil, Dims(pl), Dims(pr));
-      dpd.emplace(dd, Engine());
+      dpd.emplace(dd, attr, Engine());
       plan->prim = dnnl::deconvolution_forward(*dpd);
       base = &*dpd;
     }
     memory::desc src_md = base->src_desc(), w_md = base->weights_desc(), dst_md = base->dst_desc();
-    memory::desc src_user_md = PlainDesc(xs), dst_user_md = PlainDesc(ys), w_user_md(Dims(ws), f32, wtag);
+    memory::desc src_user_md = src_blocked ? memory::desc(Dims(xs), f32, tag::nChw8c) : PlainDesc(xs);
+    memory::desc dst_user_md = blocked_ ? memory::desc(Dims(ys), f32, tag::nChw8c) : PlainDesc(ys);
+    memory::desc w_user_md(Dims(ws), f32, wtag);
     plan->src_user = memory(src_user_md, Engine(), nullptr);
     plan->dst_user = memory(dst_user_md, Engine(), nullptr);
     plan->w_user = memory(w_user_md, Engine(), const_cast<void*>(w.raw()));
@@ -175,6 +216,7 @@ class ConvKernel : public Kernel {
   bool transpose_;
   int64_t group_;
   int threads_;
+  bool blocked_;
   dnnl::stream stream_;
   Tensor w_const_;
   std::optional<nn::WindowAttrs> attrs_;
@@ -185,6 +227,10 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
   if (!AllF32(info)) return Unimplemented("{}: oneDNN conv handles f32 only", info.node.Describe());
   if (info.input_types[1].has_shape && info.input_types[1].rank() > 5)
     return Unimplemented("{}: more than 3 spatial dims", info.node.Describe());
+  dnnl::post_ops probe;
+  if (!ConvKernel::ActivationPostOps(info.node, &probe))
+    return Unimplemented("{}: fused activation '{}' is not a oneDNN post-op here", info.node.Describe(),
+                         info.node.GetString(kAttrActivation, ""));
   GREENAI_ASSIGN_OR_RETURN(CreatedKernel ref, CreateKernel(info, /*reference_only=*/true));
   std::unique_ptr<Kernel> k;
   Status st = Guard(info.node.Describe(), [&]() -> Status {

@@ -5,10 +5,13 @@
 //
 // Each kernel keeps one plan per input shape (up to kMaxPlans). Geometries oneDNN rejects or
 // defines differently (e.g. ceil-mode overhang with count_include_pad) run the reference kernel.
+// A pooling node marked NCHW8c (ops/layout.h, passes/blocked_layout.cc) reads and writes the
+// blocked layout [N, C/8, H, W, 8] directly, with no reorder.
 #include <map>
 #include <optional>
 
 #include "backends/cpu/onednn_util.h"
+#include "ops/layout.h"
 #include "ops/nn_util.h"
 #include "ops/shape_util.h"
 
@@ -26,7 +29,8 @@ struct Plan {
   std::vector<int> extra_input;               // which ctx.inputs index feeds each extra arg (-1: owned)
   // Pooling runs on oneDNN's channel-blocked layout (its plain-layout pooling is a slow
   // generic loop: 9 ms vs under 1 ms for ResNet-18's first MaxPool); user memories are plain.
-  bool blocked = false;
+  bool blocked = false;      // reorders around the primitive (plain user tensors)
+  bool laid_out = false;     // NCHW8c-marked node: user tensors are already blocked
   memory src_user, dst_user;
   dnnl::reorder to_blocked, from_blocked;
 };
@@ -63,6 +67,8 @@ class PoolNormKernel : public Kernel {
     if (p.fallback) return fallback_->Run(ctx);
     SetThreads(threads_);
     Tensor& y = *ctx.outputs[0];
+    if (p.laid_out && (x.rank() != 5 || y.rank() != 5))
+      return InvalidArgument("{}: NCHW8c pooling needs rank-5 input and output", node_.Describe());
     if (p.blocked) {
       p.src_user.set_data_handle(const_cast<void*>(x.raw()));
       p.dst_user.set_data_handle(y.raw());
@@ -99,8 +105,11 @@ class PoolNormKernel : public Kernel {
   }
 
   Status MakePlan(KernelContext& ctx, Plan& p) {
-    const Tensor& x = *ctx.inputs[0];
-    const Shape& xs = x.shape();
+    const Tensor& xt = *ctx.inputs[0];
+    // An NCHW8c input [N, C/8, H, W, 8] is planned on its logical NCHW shape.
+    p.laid_out = IsBlocked8(node_) && xt.rank() == 5;
+    const Shape xs = p.laid_out ? Shape{xt.dim(0), xt.dim(1) * xt.dim(4), xt.dim(2), xt.dim(3)} : xt.shape();
+    const Tensor x = Tensor::View(xt.dtype(), xs, const_cast<void*>(xt.raw()));
     const auto inf = dnnl::prop_kind::forward_inference;
     const auto f32 = memory::data_type::f32;
     switch (kind_) {
@@ -155,16 +164,17 @@ class PoolNormKernel : public Kernel {
                                  : dnnl::algorithm::pooling_avg_exclude_padding;
         // Pools use the 8-channel blocked layout (see Plan); nsp is 1..3, so tensors are 4-D/5-D.
         // uint8/int8 max pools (QDQ models) use channels-last, oneDNN's int8 pooling layout.
-        const bool blocked = true;
         const bool int8 = x.dtype() != DType::kF32;
+        if (p.laid_out && (int8 || nsp != 2)) { p.fallback = true; return Status::Ok(); }
+        const bool blocked = !p.laid_out;
         const auto dt = !int8 ? f32 : x.dtype() == DType::kU8 ? memory::data_type::u8 : memory::data_type::s8;
         auto BlockedDesc = [&](const Shape& sh) {
           if (int8) return memory::desc(Dims(sh), dt, sh.size() == 4 ? memory::format_tag::nhwc : memory::format_tag::ndhwc);
           return memory::desc(Dims(sh), f32, sh.size() == 4 ? memory::format_tag::aBcd8b : memory::format_tag::aBcde8b);
         };
         auto PlainOf = [&](const Shape& sh) { return memory::desc(Dims(sh), dt, Strides(sh)); };
-        memory::desc src_md = blocked ? BlockedDesc(src) : PlainOf(src);
-        memory::desc dst_md = blocked ? BlockedDesc(dst) : PlainOf(dst);
+        memory::desc src_md = blocked || p.laid_out ? BlockedDesc(src) : PlainOf(src);
+        memory::desc dst_md = blocked || p.laid_out ? BlockedDesc(dst) : PlainOf(dst);
         dnnl::pooling_v2_forward::desc pd_d(inf, alg, src_md, dst_md, Dims(s), Dims(k), dil, Dims(pl), Dims(pr));
         dnnl::pooling_v2_forward::primitive_desc pd(pd_d, Engine());
         p.prim = dnnl::pooling_v2_forward(pd);
@@ -177,8 +187,8 @@ class PoolNormKernel : public Kernel {
           p.to_blocked = dnnl::reorder(p.src_user, p.src);
           p.from_blocked = dnnl::reorder(p.dst, p.dst_user);
         } else {
-          p.src = memory(PlainOf(src), Engine(), nullptr);
-          p.dst = memory(PlainOf(dst), Engine(), nullptr);
+          p.src = memory(src_md, Engine(), nullptr);
+          p.dst = memory(dst_md, Engine(), nullptr);
         }
         return Status::Ok();
       }
