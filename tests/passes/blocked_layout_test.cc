@@ -229,6 +229,41 @@ TEST(BlockedLayout, TransposeKernelMatchesReference) {
   }
 }
 
+// The blocked AVX2 MaxPool equals the reference (run through the layout adapter) bit for bit,
+// over windows with padding, dilation, ceil mode and windows partly outside the input.
+TEST(BlockedLayout, MaxPoolKernelMatchesReference) {
+  struct Case {
+    std::vector<int64_t> k, s, d, pads;
+    int64_t ceil;
+  };
+  const Case cases[] = {{{3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0}, {{2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, 1},
+                        {{3, 2}, {1, 2}, {2, 1}, {2, 0, 1, 1}, 0}, {{1, 1}, {3, 3}, {1, 1}, {0, 0, 0, 0}, 1}};
+  for (const Case& c : cases) {
+    Node n;
+    n.op_type = "MaxPool";
+    n.name = "pool";
+    n.inputs = {"x"};
+    n.outputs = {"y"};
+    n.SetInts("kernel_shape", c.k);
+    n.SetInts("strides", c.s);
+    n.SetInts("dilations", c.d);
+    n.SetInts("pads", c.pads);
+    n.SetInt("ceil_mode", c.ceil);
+    n.SetString(kAttrLayout, kLayoutBlocked8);
+    Tensor x = RandomTensor({2, 3, 11, 9, 8}, 17);
+    RunNodeOptions fast, ref;
+    std::string_view name;
+    fast.kernel_name_out = &name;
+    ref.reference_only = true;
+    auto y = RunNode(n, {x}, fast);
+    auto r = RunNode(n, {x}, ref);
+    ASSERT_TRUE(y.ok()) << y.status().ToString();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(name, "f32_maxpool__blocked_avx2");
+    testing::ExpectBitExact(*y, *r);
+  }
+}
+
 // A marked node whose output channels do not fill blocks is a clear error, not garbage.
 TEST(BlockedLayout, BadMarkIsAClearError) {
   Node n;

@@ -15,6 +15,7 @@ void AddInt8FastKernels(std::vector<KernelDef>& defs);
 void AddRefWeightOnlyKernels(std::vector<KernelDef>& defs);
 void AddLowpKernels(std::vector<KernelDef>& defs);
 void AddInt8PoolKernels(std::vector<KernelDef>& defs);
+void AddBlockedPoolKernels(std::vector<KernelDef>& defs);
 void AddPackedGemmKernels(std::vector<KernelDef>& defs);
 void AddLayoutKernels(std::vector<KernelDef>& defs);
 Result<CreatedKernel> CreateLaidOutKernel(const KernelInfo& info, bool reference_only);
@@ -41,6 +42,7 @@ KernelRegistry::KernelRegistry() {
   AddRefWeightOnlyKernels(defs_);
   AddLowpKernels(defs_);
   AddInt8PoolKernels(defs_);
+  AddBlockedPoolKernels(defs_);
   AddPackedGemmKernels(defs_);
   AddLayoutKernels(defs_);
 }
