@@ -3,8 +3,10 @@
 //
 // Contract:
 //  - Eligible: Gemm with transA = 0 (any transB, alpha, beta, C broadcastable to [M, N]);
-//    MatMul with A of rank >= 2 (batch dims fold into M) and a 2-D B. B constant f32. Nodes
-//    carrying greenai.* fused attributes are declined (the other Gemm kernels then run).
+//    MatMul with A of rank >= 2 (batch dims fold into M) and a 2-D B. B constant f32. A fused
+//    Relu (passes.h kAttrActivation) is applied in the epilogue as max(0, y), the operand order
+//    of the Relu kernel (fast_elementwise.cc), so it equals the unfused pair bit for bit; any
+//    other greenai.* attribute is declined (activation_adapter.cc / other kernels then run).
 //  - Result: y = alpha * (A B) + beta * C, summed in f32 over k in order (one FMA chain per
 //    output), so it differs from the reference kernel only by float rounding.
 //  - Layout: B is packed once at plan time into panels of 16 columns, [panel][K][16],
@@ -27,6 +29,7 @@
 #endif
 
 #include "backends/cpu/kernel.h"
+#include "passes/passes.h"
 
 namespace greenai {
 namespace {
@@ -53,7 +56,13 @@ class PackedGemm : public Kernel {
     const Node& n = info.node;
     auto decline = [&](const char* why) { return Unimplemented("{}: packed f32 gemm: {}", n.Describe(), why); };
     const bool gemm = n.op_type == "Gemm";
-    if (HasFusedAttrs(n)) return decline("fused attributes");
+    Node plain = n;
+    const bool relu = plain.GetString(kAttrActivation, "") == "Relu" && plain.GetFloats(kAttrActivationParams).empty();
+    if (relu) {
+      plain.attributes.erase(kAttrActivation);
+      plain.attributes.erase(kAttrActivationParams);
+    }
+    if (HasFusedAttrs(plain)) return decline("fused attributes other than Relu");
     if (gemm && n.GetInt("transA", 0) != 0) return decline("transA");
     if (info.input_types.empty() || info.input_types[0].dtype != DType::kF32) return decline("A is not f32");
     if (info.input_types[0].has_shape && info.input_types[0].rank() < 2) return decline("A has rank < 2");
@@ -63,6 +72,7 @@ class PackedGemm : public Kernel {
     auto k = std::unique_ptr<PackedGemm>(new PackedGemm());
     k->who_ = n.Describe();
     k->gemm_ = gemm;
+    k->relu_ = relu;
     k->K_ = tb ? b->dim(1) : b->dim(0);
     k->N_ = tb ? b->dim(0) : b->dim(1);
     if (k->K_ <= 0 || k->N_ <= 0) return decline("empty B");
@@ -88,6 +98,7 @@ class PackedGemm : public Kernel {
     if (y.numel() != M * N_) return Internal("{}: output has {} elements, expected {}", who_, y.numel(), M * N_);
     Epi ep;
     ep.alpha = alpha_;
+    ep.relu = relu_;
     ep.bias = bias_.empty() ? nullptr : bias_.data();
     if (gemm_ && bias_.empty() && beta_ != 0.f && ctx.inputs.size() > 2 && ctx.inputs[2] && ctx.inputs[2]->defined()) {
       const Tensor& c = *ctx.inputs[2];
@@ -121,6 +132,7 @@ class PackedGemm : public Kernel {
  private:
   struct Epi {
     float alpha = 1.f, beta = 0.f;
+    bool relu = false;            // fused Relu, applied last
     const float* bias = nullptr;  // beta * C row, padded (constant C)
     const float* c = nullptr;     // general C (run time)
     int64_t cm = 0, cn = 0;       // element strides of C over m and n (0 = broadcast)
@@ -195,12 +207,17 @@ class PackedGemm : public Kernel {
         const float* cr = ep.c + (m + r) * ep.cm;
         for (int64_t j = 0; j < nc; ++j) tmp[j] += ep.beta * cr[(j0 + j) * ep.cn];
       }
+      if (ep.relu) {
+        const __m256 zero = _mm256_setzero_ps();
+        _mm256_store_ps(tmp, _mm256_max_ps(zero, _mm256_load_ps(tmp)));
+        _mm256_store_ps(tmp + 8, _mm256_max_ps(zero, _mm256_load_ps(tmp + 8)));
+      }
       std::memcpy(row, tmp, static_cast<size_t>(nc) * sizeof(float));
     }
   }
 
   std::string who_;
-  bool gemm_ = false;
+  bool gemm_ = false, relu_ = false;
   int64_t K_ = 0, N_ = 0, panels_ = 0;
   float alpha_ = 1.f, beta_ = 0.f;
   std::unique_ptr<float, FreeDeleter> packed_;
