@@ -69,6 +69,10 @@ Status MatMulAddFusion::Run(Model& model) {
   auto uses = g.BuildUseCounts();
   auto consumers = BuildConsumers(g);
   std::unordered_set<const Node*> removed;
+  struct ReshapeNode {
+    std::string in, shape, out, name;
+  };
+  std::vector<ReshapeNode> reshapes;
   for (const auto& np : g.nodes()) {
     Node& mm = *np;
     if (!IsDefault(mm) || mm.op_type != "MatMul" || mm.inputs.size() != 2 || mm.outputs.size() != 1) continue;
@@ -80,7 +84,10 @@ Status MatMulAddFusion::Run(Model& model) {
     auto at = g.value_types.find(a);
     const Tensor* a_init = g.FindInitializer(a);
     int a_rank = a_init ? a_init->rank() : (at != g.value_types.end() && at->second.has_shape ? at->second.rank() : -1);
-    if (a_rank != 2) continue;
+    // Rank >= 3 (a transformer's [batch, seq, hidden] activations): only with every dim known,
+    // so the Reshapes around the Gemm get constant shapes (they run as views).
+    const bool batched = a_rank >= 3 && !a_init && at->second.IsFullyKnown() && at->second.dims.back() == wt.dim(0);
+    if (a_rank != 2 && !batched) continue;
     Node* add = SoleConsumer(g, mm.outputs[0], uses, consumers);
     if (!add || removed.count(add) || !IsDefault(*add) || add->op_type != "Add" || add->inputs.size() != 2 ||
         add->outputs.size() != 1)
@@ -92,18 +99,36 @@ Status MatMulAddFusion::Run(Model& model) {
     bool bias_ok = bt.dtype() == wt.dtype() && bt.numel() == n &&
                    ((bt.rank() == 1) || (bt.rank() == 2 && bt.dim(0) == 1));
     if (!bias_ok) continue;
-    // Rewrite the MatMul in place so its position (topological order) stays valid.
+    // Rewrite the MatMul in place so its position (topological order) stays valid. `a` and
+    // `w` refer into mm.inputs: not used after it is reassigned.
     g.value_types.erase(mm.outputs[0]);
     mm.op_type = "Gemm";
     mm.attributes.clear();
     mm.inputs = {a, w, bias};
     mm.outputs = {add->outputs[0]};
     if (mm.name.empty()) mm.name = add->name;
+    if (batched) {
+      // Reshape(A, [M, K]) -> Gemm -> Reshape(Y2, A.dims[:-1] + [N]); the caller sorts.
+      std::vector<int64_t> out_dims = at->second.dims;
+      const int64_t k = out_dims.back();
+      out_dims.back() = n;
+      const std::string base = mm.name.empty() ? add->outputs[0] : mm.name;
+      const std::string a2 = g.UniqueName(base + "_a2d"), y2 = g.UniqueName(base + "_y2d");
+      const std::string s_in = g.UniqueName(base + "_a2d_shape"), s_out = g.UniqueName(base + "_y_shape");
+      g.AddInitializer(s_in, Tensor::FromVector<int64_t>({2}, {-1, k}));
+      g.AddInitializer(s_out, Tensor::FromVector<int64_t>({static_cast<int64_t>(out_dims.size())}, out_dims));
+      // Added after the loop: adding nodes now would invalidate the iteration over nodes().
+      reshapes.push_back({mm.inputs[0], s_in, a2, g.UniqueName(base + "_a2d")});
+      reshapes.push_back({y2, s_out, add->outputs[0], g.UniqueName(base + "_y")});
+      mm.inputs[0] = a2;
+      mm.outputs[0] = y2;
+    }
     removed.insert(add);
     ++fused_;
   }
   g.RemoveNodesIf([&](const Node& n) { return removed.count(&n) != 0; });
-  return Status::Ok();
+  for (const ReshapeNode& r : reshapes) g.AddNode("Reshape", {r.in, r.shape}, {r.out}, r.name);
+  return g.TopologicalSort();
 }
 
 Status ActivationFusion::Run(Model& model) {

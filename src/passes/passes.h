@@ -10,8 +10,10 @@
 //  - ConvBatchNormFolding (kTolerance): Conv -> BatchNormalization (inference form, constant
 //    parameters, Conv output read only by the BN) becomes one Conv with rescaled weights
 //    and a bias.
-//  - MatMulAddFusion (kTolerance): MatMul(A, W) + b with A 2-D, W a constant 2-D weight and
-//    b a constant bias broadcast along the last axis becomes Gemm(A, W, b).
+//  - MatMulAddFusion (kTolerance): MatMul(A, W) + b with W a constant 2-D weight and b a
+//    constant bias broadcast along the last axis becomes Gemm(A, W, b) when A is 2-D, and
+//    Reshape(A, [-1, K]) -> Gemm -> Reshape(A.dims[:-1] + [N]) when A has rank >= 3 and a
+//    fully known shape (the Reshapes run as views).
 //  - ActivationFusion (kExact): a float32 Conv/Gemm followed by a simple activation (Relu,
 //    LeakyRelu, Sigmoid, Tanh, Clip with constant bounds) that is the sole reader of its
 //    output becomes the Conv/Gemm node carrying the activation in runtime-only attributes

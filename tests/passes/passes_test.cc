@@ -266,8 +266,22 @@ TEST(MatMulAddFusion, FusesTwoDimensionalMatMulPlusBiasIntoGemm) {
   }
 }
 
-TEST(MatMulAddFusion, LeavesBatchedInputAndFullBiasAlone) {
+// A transformer's [batch, seq, hidden] input: Gemm between two Reshapes, same values.
+TEST(MatMulAddFusion, FusesStaticBatchedInputThroughReshapes) {
   auto m3 = MatMulAddModel({2, 5, 6}, {4}, false);
+  MatMulAddFusion p1;
+  auto r = RunAround(*m3, p1, {{"x", RandomTensor({2, 5, 6}, 7)}});
+  ExpectClose(r.after, r.before, 1e-5, 1e-6);
+  EXPECT_EQ(p1.fused(), 1);
+  EXPECT_EQ(CountOps(*m3->graph, "Gemm"), 1);
+  EXPECT_EQ(CountOps(*m3->graph, "Reshape"), 2);
+  EXPECT_EQ(CountOps(*m3->graph, "Add"), 0);
+  ASSERT_EQ(r.after.size(), 1u);
+  EXPECT_EQ(r.after[0].shape(), (Shape{2, 5, 4}));
+}
+
+TEST(MatMulAddFusion, LeavesSymbolicBatchedInputAndFullBiasAlone) {
+  auto m3 = MatMulAddModel({-1, 5, 6}, {4}, false);
   MatMulAddFusion p1;
   ASSERT_TRUE(p1.Run(*m3).ok());
   EXPECT_EQ(p1.fused(), 0);
