@@ -36,7 +36,8 @@ bool ScalarConstant(const Graph& g, const Node& n, size_t i, float* out) {
 bool ActivationParams(const Graph& g, const Node& act, int64_t opset, std::vector<float>* params) {
   if (!IsDefault(act) || act.outputs.size() != 1) return false;
   const std::string& op = act.op_type;
-  if (op == "Relu" || op == "Sigmoid" || op == "Tanh") {
+  if (op == "Relu" || op == "Sigmoid" || op == "Tanh" ||
+      (op == "Gelu" && act.GetString("approximate", "none") == "none")) {  // Gelu: opset 20
     params->clear();
     return true;
   }
@@ -171,10 +172,13 @@ Status UnfuseActivations(Model& model) {
     const std::string op = n.GetString(kAttrActivation, "");
     const std::vector<float> params = n.GetFloats(kAttrActivationParams);
     const bool known = op == "Relu" || op == "Sigmoid" || op == "Tanh" || (op == "LeakyRelu" && params.size() == 1) ||
-                       (op == "Clip" && params.size() == 2);
+                       (op == "Clip" && params.size() == 2) || (op == "Gelu" && params.empty());
     if (!known || n.outputs.size() != 1)
       return InvalidArgument("{}: fused activation '{}' with {} parameters is not one greenai can unfuse",
                              n.Describe(), op, params.size());
+    if (op == "Gelu" && opset < 20)
+      return InvalidArgument("{}: a fused Gelu unfuses to the Gelu op, which needs opset 20 (model imports {})",
+                             n.Describe(), opset);
     n.attributes.erase(kAttrActivation);
     n.attributes.erase(kAttrActivationParams);
     const std::string out = n.outputs[0];

@@ -17,8 +17,8 @@
 //  - ActivationFusion (kExact): a float32 Conv/Gemm followed by a simple activation (Relu,
 //    LeakyRelu, Sigmoid, Tanh, Clip with constant bounds) that is the sole reader of its
 //    output becomes the Conv/Gemm node carrying the activation in runtime-only attributes
-//    (kAttrActivation, kAttrActivationParams). Such a graph is NOT valid ONNX: call
-//    UnfuseActivations before exporting. The kernel registry applies the activation
+//    (kAttrActivation, kAttrActivationParams; GeluFusion adds "Gelu"). Such a graph is NOT
+//    valid ONNX: call UnfuseActivations before exporting. The kernel registry applies the activation
 //    (backends/cpu/activation_adapter.cc): oneDNN convolutions as an exact post-op, every
 //    other kernel through an adapter that runs the activation's own kernel after it.
 //
@@ -108,6 +108,20 @@ class ChannelsLastLayout : public Pass {
   int marked_ = 0;
 };
 
+// GeluFusion (kTolerance, gelu_fusion.cc): the erf GELU as torch exports it below opset 20
+// (Div by sqrt 2, Erf, Add 1, Mul by x, Mul by 0.5) on a float32 Gemm's output (or on a
+// Reshape of it) becomes the Gemm carrying greenai.activation = "Gelu".
+class GeluFusion : public Pass {
+ public:
+  std::string_view name() const override { return "GeluFusion"; }
+  Preserves preserves() const override { return Preserves::kTolerance; }
+  Status Run(Model& model) override;
+  int fused() const { return fused_; }
+
+ private:
+  int fused_ = 0;
+};
+
 // BlockedLayout (kExact, blocked_layout.cc): float32 Conv / pooling chains keep their
 // activations in the 8-channel blocked layout NCHW8c (ops/layout.h), with Reshape+Transpose
 // pairs only at the region's edges. Runs after ChannelsLastLayout; runtime-only marks, so the
@@ -167,6 +181,7 @@ struct PipelineOptions {
   bool conv_bn_folding = true;
   bool matmul_add_fusion = true;
   bool fuse_activations = true;   // ActivationFusion
+  bool gelu_fusion = true;        // GeluFusion, after ActivationFusion
   bool qdq_fusion = true;         // QdqFusion, first in the pipeline
   bool weight_only_fusion = true; // WeightOnlyFusion, before constant folding
   bool channels_last = true;      // ChannelsLastLayout, after the fusions

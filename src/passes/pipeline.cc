@@ -12,6 +12,7 @@ std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts) {
   if (opts.conv_bn_folding) p.push_back(std::make_unique<ConvBatchNormFolding>());
   if (opts.matmul_add_fusion) p.push_back(std::make_unique<MatMulAddFusion>());
   if (opts.fuse_activations) p.push_back(std::make_unique<ActivationFusion>());
+  if (opts.gelu_fusion) p.push_back(std::make_unique<GeluFusion>());
   p.push_back(std::make_unique<DeadCodeElimination>());
   if (opts.channels_last) p.push_back(std::make_unique<ChannelsLastLayout>());
   if (opts.blocked_layout) p.push_back(std::make_unique<BlockedLayout>());

@@ -4,6 +4,7 @@
 // by the activation: that is the documented meaning of the fused form.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -65,7 +66,9 @@ inline Result<std::vector<Tensor>> RunEager(const Model& model, const Feeds& fee
         ains.push_back(Tensor::Scalar<float>(act_params.at(0)));
         ains.push_back(Tensor::Scalar<float>(act_params.at(1)));
       }
-      GREENAI_ASSIGN_OR_RETURN(std::vector<Tensor> aouts, RunNode(a, ains, ro));
+      RunNodeOptions aro = ro;
+      if (act_op == "Gelu") aro.opset = std::max<int64_t>(ro.opset, 20);  // Gelu exists from opset 20
+      GREENAI_ASSIGN_OR_RETURN(std::vector<Tensor> aouts, RunNode(a, ains, aro));
       outs[0] = aouts[0];
     }
     for (size_t i = 0; i < n.outputs.size(); ++i)

@@ -77,7 +77,7 @@ Result<CreatedKernel> CreateFusedActivationKernel(const KernelInfo& info, bool r
     }
   const std::string op = n.GetString(kAttrActivation, "");
   const std::vector<float> params = n.GetFloats(kAttrActivationParams);
-  const bool known = ((op == "Relu" || op == "Sigmoid" || op == "Tanh") && params.empty()) ||
+  const bool known = ((op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Gelu") && params.empty()) ||
                      (op == "LeakyRelu" && params.size() == 1) || (op == "Clip" && params.size() == 2);
   if (!known || info.output_types.empty())
     return InvalidArgument("{}: fused activation '{}' with {} parameters is not one greenai applies", n.Describe(), op,

@@ -4,9 +4,10 @@
 // Contract:
 //  - Eligible: Gemm with transA = 0 (any transB, alpha, beta, C broadcastable to [M, N]);
 //    MatMul with A of rank >= 2 (batch dims fold into M) and a 2-D B. B constant f32. A fused
-//    Relu (passes.h kAttrActivation) is applied in the epilogue as max(0, y), the operand order
-//    of the Relu kernel (fast_elementwise.cc), so it equals the unfused pair bit for bit; any
-//    other greenai.* attribute is declined (activation_adapter.cc / other kernels then run).
+//    Relu or Gelu (passes.h kAttrActivation) is applied in the epilogue with the very vector
+//    code of the Relu / Gelu kernels (max(0, y) in that operand order; ew::simd::Gelu), so it
+//    equals the unfused pair bit for bit; any other greenai.* attribute is declined
+//    (activation_adapter.cc / other kernels then run).
 //  - Result: y = alpha * (A B) + beta * C, summed in f32 over k in order (one FMA chain per
 //    output), so it differs from the reference kernel only by float rounding.
 //  - Layout: B is packed once at plan time into panels of 16 columns, [panel][K][16],
@@ -28,6 +29,7 @@
 #include <immintrin.h>
 #endif
 
+#include "backends/cpu/fast_elementwise_simd.h"
 #include "backends/cpu/kernel.h"
 #include "passes/passes.h"
 
@@ -57,12 +59,14 @@ class PackedGemm : public Kernel {
     auto decline = [&](const char* why) { return Unimplemented("{}: packed f32 gemm: {}", n.Describe(), why); };
     const bool gemm = n.op_type == "Gemm";
     Node plain = n;
-    const bool relu = plain.GetString(kAttrActivation, "") == "Relu" && plain.GetFloats(kAttrActivationParams).empty();
-    if (relu) {
+    const std::string act = plain.GetString(kAttrActivation, "");
+    const bool no_params = plain.GetFloats(kAttrActivationParams).empty();
+    const bool relu = act == "Relu" && no_params, gelu = act == "Gelu" && no_params;
+    if (relu || gelu) {
       plain.attributes.erase(kAttrActivation);
       plain.attributes.erase(kAttrActivationParams);
     }
-    if (HasFusedAttrs(plain)) return decline("fused attributes other than Relu");
+    if (HasFusedAttrs(plain)) return decline("fused attributes other than Relu or Gelu");
     if (gemm && n.GetInt("transA", 0) != 0) return decline("transA");
     if (info.input_types.empty() || info.input_types[0].dtype != DType::kF32) return decline("A is not f32");
     if (info.input_types[0].has_shape && info.input_types[0].rank() < 2) return decline("A has rank < 2");
@@ -73,6 +77,7 @@ class PackedGemm : public Kernel {
     k->who_ = n.Describe();
     k->gemm_ = gemm;
     k->relu_ = relu;
+    k->gelu_ = gelu;
     k->K_ = tb ? b->dim(1) : b->dim(0);
     k->N_ = tb ? b->dim(0) : b->dim(1);
     if (k->K_ <= 0 || k->N_ <= 0) return decline("empty B");
@@ -99,6 +104,7 @@ class PackedGemm : public Kernel {
     Epi ep;
     ep.alpha = alpha_;
     ep.relu = relu_;
+    ep.gelu = gelu_;
     ep.bias = bias_.empty() ? nullptr : bias_.data();
     if (gemm_ && bias_.empty() && beta_ != 0.f && ctx.inputs.size() > 2 && ctx.inputs[2] && ctx.inputs[2]->defined()) {
       const Tensor& c = *ctx.inputs[2];
@@ -132,7 +138,7 @@ class PackedGemm : public Kernel {
  private:
   struct Epi {
     float alpha = 1.f, beta = 0.f;
-    bool relu = false;            // fused Relu, applied last
+    bool relu = false, gelu = false;  // fused activation, applied last
     const float* bias = nullptr;  // beta * C row, padded (constant C)
     const float* c = nullptr;     // general C (run time)
     int64_t cm = 0, cn = 0;       // element strides of C over m and n (0 = broadcast)
@@ -211,13 +217,16 @@ class PackedGemm : public Kernel {
         const __m256 zero = _mm256_setzero_ps();
         _mm256_store_ps(tmp, _mm256_max_ps(zero, _mm256_load_ps(tmp)));
         _mm256_store_ps(tmp + 8, _mm256_max_ps(zero, _mm256_load_ps(tmp + 8)));
+      } else if (ep.gelu) {
+        _mm256_store_ps(tmp, ew::simd::Gelu(_mm256_load_ps(tmp)));
+        _mm256_store_ps(tmp + 8, ew::simd::Gelu(_mm256_load_ps(tmp + 8)));
       }
       std::memcpy(row, tmp, static_cast<size_t>(nc) * sizeof(float));
     }
   }
 
   std::string who_;
-  bool gemm_ = false, relu_ = false;
+  bool gemm_ = false, relu_ = false, gelu_ = false;
   int64_t K_ = 0, N_ = 0, panels_ = 0;
   float alpha_ = 1.f, beta_ = 0.f;
   std::unique_ptr<float, FreeDeleter> packed_;

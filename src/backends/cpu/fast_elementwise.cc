@@ -50,10 +50,7 @@ inline __m256 ApplyVec(__m256 x, const FastParams& p) {
   if constexpr (op == FU::kTanh) return Tanh(x);
   if constexpr (op == FU::kExp) return Exp(x);
   if constexpr (op == FU::kErf) return Erf(x);
-  if constexpr (op == FU::kGelu) {
-    __m256 e = Erf(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
-    return _mm256_mul_ps(_mm256_mul_ps(half, x), _mm256_add_ps(one, e));
-  }
+  if constexpr (op == FU::kGelu) return Gelu(x);
   if constexpr (op == FU::kGeluTanh) {
     __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
     __m256 inner = _mm256_mul_ps(_mm256_set1_ps(0.7978845608028654f), _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x));

@@ -108,6 +108,13 @@ inline __m256 Erf(__m256 x) {
 }
 
 // Horizontal reductions.
+// GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)), x / sqrt 2 computed as x * (1 / sqrt 2). Shared by
+// the Gelu kernel and the packed GEMM's fused-Gelu epilogue so both give the same bits.
+inline __m256 Gelu(__m256 x) {
+  const __m256 e = Erf(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
+  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
 inline float HSum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
