@@ -1,5 +1,6 @@
 // The packed f32 Gemm/MatMul kernel (backends/cpu/f32_gemm_avx2.cc) against the reference
-// kernel: M around the 6-row tile and the 48-row chunk, N around the 16-column panel, K odd,
+// kernel: M around the 6-row tile and the 48-row chunk, N around the 16-column panel, K odd
+// and across the 256-deep k blocks (partial sums carried through the output),
 // transB, alpha/beta, every C broadcast form (constant bias row pre-folded, and the general
 // run-time C), MatMul with batch dims, on one thread and on a two-thread pool.
 #include <gtest/gtest.h>
@@ -44,7 +45,7 @@ TEST(PackedGemm, GemmMatchesReference) {
   ThreadPool pool(2);
   int cases = 0;
   for (int64_t m : {1, 2, 5, 6, 7, 13, 48, 49, 100})
-    for (int64_t k : {1, 3, 37})
+    for (int64_t k : {1, 3, 37, 300, 513})
       for (int64_t nn : {1, 15, 16, 17, 40})
         for (bool tb : {false, true})
           for (int cform : {0, 1, 2, 3, 4}) {  // none, [N], [1,N], [M,1], [M,N]
@@ -67,20 +68,20 @@ TEST(PackedGemm, GemmMatchesReference) {
             Compare(n, in, cases % 2 ? &pool : nullptr, "f32_gemm__packed", what);
             ++cases;
           }
-  EXPECT_EQ(cases, 9 * 3 * 5 * 2 * 5);
+  EXPECT_EQ(cases, 9 * 5 * 5 * 2 * 5);
 }
 
 TEST(PackedGemm, MatMulWithBatchDimsMatchesReference) {
   std::mt19937 rng(4);
   ThreadPool pool(2);
-  for (const Shape& as : {Shape{3, 7, 33}, Shape{2, 2, 50, 33}, Shape{1, 33}})
+  for (const Shape& as : {Shape{3, 7, 33}, Shape{2, 2, 50, 33}, Shape{1, 33}, Shape{2, 9, 600}})
     for (int64_t nn : {5, 64}) {
       Node n;
       n.op_type = "MatMul";
       n.name = "mm";
       n.inputs = {"a", "b"};
       n.outputs = {"y"};
-      Compare(n, {RandomT(as, rng), RandomT({33, nn}, rng)}, &pool, "f32_matmul__packed",
+      Compare(n, {RandomT(as, rng), RandomT({as.back(), nn}, rng)}, &pool, "f32_matmul__packed",
               "MatMul A " + ShapeToString(as) + " N " + std::to_string(nn));
     }
 }
