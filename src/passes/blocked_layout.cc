@@ -89,15 +89,6 @@ class BlockedRewriter : public LayoutRewriter {
 
 }  // namespace
 
-Status BlockedLayout::Run(Model& model) {
-  marked_ = 0;
-  Graph& g = *model.graph;
-  GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
-  (void)InferGraphTypes(g, DefaultOpset(model), /*strict=*/false);
-  BlockedRewriter r(g);
-  marked_ = r.Run();
-  if (marked_ == 0) return Status::Ok();
-  return g.TopologicalSort();
-}
+Status BlockedLayout::Run(Model& model) { return RunLayoutPass<BlockedRewriter>(model, &marked_); }
 
 }  // namespace greenai

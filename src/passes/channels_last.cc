@@ -48,15 +48,6 @@ class NhwcRewriter : public LayoutRewriter {
 
 }  // namespace
 
-Status ChannelsLastLayout::Run(Model& model) {
-  marked_ = 0;
-  Graph& g = *model.graph;
-  GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
-  (void)InferGraphTypes(g, DefaultOpset(model), /*strict=*/false);
-  NhwcRewriter r(g);
-  marked_ = r.Run();
-  if (marked_ == 0) return Status::Ok();
-  return g.TopologicalSort();
-}
+Status ChannelsLastLayout::Run(Model& model) { return RunLayoutPass<NhwcRewriter>(model, &marked_); }
 
 }  // namespace greenai

@@ -14,8 +14,8 @@
 //    consumer or a graph output reads is converted back under its original name. Entries are
 //    made once per value. Nothing is rewritten unless at least two nodes would be marked (one
 //    alone would trade its kernel's own conversions for the same number of graph nodes).
-//  - Callers sort the graph topologically and infer types before Run() (shapes decide), and
-//    sort again after it.
+//  - RunLayoutPass<R>(model, &marked) is a layout pass's whole Run(): it sorts the graph,
+//    infers types (shapes decide), runs rewriter R and sorts again when R marked nodes.
 #pragma once
 
 #include <string>
@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "graph/ir.h"
+#include "ops/shape_inference.h"
+#include "passes/passes.h"
 
 namespace greenai {
 
@@ -60,5 +62,17 @@ class LayoutRewriter {
   std::unordered_set<std::string> laid_;
   std::unordered_map<std::string, std::string> renamed_, entry_;
 };
+
+template <typename Rewriter>
+Status RunLayoutPass(Model& model, int* marked) {
+  *marked = 0;
+  Graph& g = *model.graph;
+  GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
+  (void)InferGraphTypes(g, DefaultOpset(model), /*strict=*/false);
+  Rewriter r(g);
+  *marked = r.Run();
+  if (*marked == 0) return Status::Ok();
+  return g.TopologicalSort();
+}
 
 }  // namespace greenai

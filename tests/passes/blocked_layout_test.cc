@@ -217,15 +217,7 @@ TEST(BlockedLayout, TransposeKernelMatchesReference) {
     n.inputs = {"x"};
     n.outputs = {"y"};
     n.SetInts("perm", perm);
-    RunNodeOptions fast, ref;
-    std::string_view name;
-    fast.kernel_name_out = &name;
-    ref.reference_only = true;
-    auto y = RunNode(n, {x}, fast);
-    auto r = RunNode(n, {x}, ref);
-    ASSERT_TRUE(y.ok() && r.ok());
-    EXPECT_EQ(name, "any_transpose__nhwc");
-    testing::ExpectBitExact(*y, *r);
+    testing::ExpectKernelBitExact(n, {x}, "any_transpose__nhwc");
   }
 }
 
@@ -250,17 +242,7 @@ TEST(BlockedLayout, MaxPoolKernelMatchesReference) {
     n.SetInts("pads", c.pads);
     n.SetInt("ceil_mode", c.ceil);
     n.SetString(kAttrLayout, kLayoutBlocked8);
-    Tensor x = RandomTensor({2, 3, 11, 9, 8}, 17);
-    RunNodeOptions fast, ref;
-    std::string_view name;
-    fast.kernel_name_out = &name;
-    ref.reference_only = true;
-    auto y = RunNode(n, {x}, fast);
-    auto r = RunNode(n, {x}, ref);
-    ASSERT_TRUE(y.ok()) << y.status().ToString();
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_EQ(name, "f32_maxpool__blocked_avx2");
-    testing::ExpectBitExact(*y, *r);
+    testing::ExpectKernelBitExact(n, {RandomTensor({2, 3, 11, 9, 8}, 17)}, "f32_maxpool__blocked_avx2");
   }
 }
 

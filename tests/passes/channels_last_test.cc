@@ -143,15 +143,7 @@ TEST(ChannelsLast, NhwcTransposeKernelMatchesReference) {
       n.inputs = {"x"};
       n.outputs = {"y"};
       n.SetInts("perm", perm);
-      RunNodeOptions fast, ref;
-      std::string_view name;
-      fast.kernel_name_out = &name;
-      ref.reference_only = true;
-      auto y = RunNode(n, {x}, fast);
-      auto r = RunNode(n, {x}, ref);
-      ASSERT_TRUE(y.ok() && r.ok());
-      EXPECT_EQ(name, "any_transpose__nhwc");
-      testing::ExpectBitExact(*y, *r);
+      testing::ExpectKernelBitExact(n, {x}, "any_transpose__nhwc");
     }
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -119,6 +120,21 @@ inline void ExpectClose(const std::vector<Tensor>& a, const std::vector<Tensor>&
     }
     EXPECT_EQ(bad, 0);
   }
+}
+
+// Runs `n` on its best kernel and on its reference kernel (RunNode): the best one must be
+// `want_kernel` and give the same bits.
+inline void ExpectKernelBitExact(const Node& n, const std::vector<Tensor>& in, std::string_view want_kernel) {
+  RunNodeOptions fast, ref;
+  std::string_view name;
+  fast.kernel_name_out = &name;
+  ref.reference_only = true;
+  auto y = RunNode(n, in, fast);
+  auto r = RunNode(n, in, ref);
+  ASSERT_TRUE(y.ok()) << y.status().ToString();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(name, want_kernel);
+  ExpectBitExact(*y, *r);
 }
 
 inline int CountOps(const Graph& g, const std::string& op) {
