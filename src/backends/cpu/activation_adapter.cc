@@ -8,8 +8,8 @@
 //    runs) and the activation's own best kernel maps it into output 0, so the result equals
 //    the unfused graph's on the same kernels, bit for bit.
 //  - The activation node is built as ONNX defines it (Clip at opset 13 with its bounds as
-//    constant scalar inputs of output 0's dtype). An activation or parameter count that
-//    UnfuseActivations would reject is an InvalidArgument naming the node.
+//    constant float32 scalar inputs; a fused Clip on another dtype declines). An activation or
+//    parameter count that UnfuseActivations would reject is an InvalidArgument naming the node.
 //  - Layout marks (ops/layout.h) are kept on the inner node, so the inner kernel is made by
 //    the layout machinery; elementwise activations do not care about the layout.
 #include <algorithm>

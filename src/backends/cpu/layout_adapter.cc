@@ -80,7 +80,7 @@ void Relayout(const Tensor& x, Tensor& y, bool to_nchw, ThreadPool* pool) {
 // x [N, C/8, H, W, 8] -> y [N, C, H, W] (to_nchw) or back: per (n, c/8), [HW][8] <-> [8][HW].
 void RelayoutBlocked(const Tensor& x, Tensor& y, bool to_nchw, ThreadPool* pool) {
   const int64_t blocks = to_nchw ? x.dim(0) * x.dim(1) : y.dim(0) * y.dim(1);
-  const int64_t hw = to_nchw ? x.dim(2) * x.dim(3) : x.dim(2) * x.dim(3);
+  const int64_t hw = x.dim(2) * x.dim(3);  // H and W sit at dims 2, 3 in both layouts
   if (to_nchw) TransposeImages(x.raw(), y.raw(), blocks, hw, kBlock, DTypeSize(x.dtype()), pool);
   else TransposeImages(x.raw(), y.raw(), blocks, kBlock, hw, DTypeSize(x.dtype()), pool);
 }
@@ -106,8 +106,8 @@ class LayoutAdapter : public Kernel {
       return InvalidArgument("{}: layout adapter needs input 0 and output 0", plain_->Describe());
     const Tensor& x = *ctx.inputs[0];
     Tensor& y = *ctx.outputs[0];
-    const int xr = blocked_ ? 5 : 4, yr = blocked_ ? 5 : 4;
-    if ((x.rank() != xr && !(blocked_ && x.rank() == 4)) || y.rank() != yr || (blocked_ && y.dim(4) != kBlock))
+    const int rank = blocked_ ? 5 : 4;  // a blocked node may also read a plain rank-4 input
+    if ((x.rank() != rank && !(blocked_ && x.rank() == 4)) || y.rank() != rank || (blocked_ && y.dim(4) != kBlock))
       return InvalidArgument("{}: {} adapter got input 0 of rank {} and output 0 of shape {}", plain_->Describe(),
                              blocked_ ? kLayoutBlocked8 : kLayoutNhwc, x.rank(), ShapeToString(y.shape()));
     const bool convert_in = !blocked_ || x.rank() == 5;

@@ -150,7 +150,10 @@ class ConvKernel : public Kernel {
     if (!transpose_) wtag = group_ > 1 ? (n == 2 ? tag::goihw : tag::goidhw) : (n == 2 ? tag::oihw : tag::oidhw);
     else wtag = group_ > 1 ? (n == 2 ? tag::giohw : tag::giodhw) : (n == 2 ? tag::iohw : tag::iodhw);
     const auto f32 = memory::data_type::f32;
-    if (blocked_ && (n != 2 || transpose_ || lift)) return Unimplemented("{}: NCHW8c needs a 2-D Conv", node_.Describe());
+    if (blocked_ && (n != 2 || transpose_ || lift)) {  // never marked so; the fallback handles any mark
+      plan->fallback = true;
+      return plan;
+    }
     memory::desc src_any(Dims(xs), f32, tag::any), dst_any(Dims(ys), f32, tag::any), w_any(Dims(ws), f32, tag::any);
     if (src_blocked) src_any = memory::desc(Dims(xs), f32, tag::nChw8c);
     if (blocked_) dst_any = memory::desc(Dims(ys), f32, tag::nChw8c);
