@@ -7,6 +7,8 @@ namespace greenai {
 // Runtime-internal weight-only ops, domain ai.greenai (ops/weight_only.cc); declared here rather
 // than in op_table.h so adding the family does not rebuild everything that reads the table.
 void AddWeightOnlyOps(std::vector<OpDef>& ops);
+// Same reason: the fused integer GEMM ai.greenai QGemm (ops/qgemm.cc).
+void AddQGemmOps(std::vector<OpDef>& ops);
 
 namespace {
 std::string_view NormDomain(std::string_view d) { return d == "ai.onnx" ? std::string_view() : d; }
@@ -22,6 +24,7 @@ OpTable::OpTable() {
   AddMiscOps(ops_);
   AddTrainingOps(ops_);
   AddWeightOnlyOps(ops_);
+  AddQGemmOps(ops_);
 }
 
 const OpTable& OpTable::Get() {

@@ -154,6 +154,22 @@ class QdqFusion : public Pass {
   int fused_ = 0;
 };
 
+// QGemmFusion (kExact, qgemm_fusion.cc): MatMulInteger (constant 2-D B) -> Add(constant int32
+// bias [N]) -> QuantizeLinear (constant scale and 8-bit zero point, per tensor or per column),
+// the chain QdqFusion writes for a quantized MatMul/Gemm, becomes one runtime-internal
+// ai.greenai QGemm node (ops/qgemm.h) when the int32 intermediates have no other reader; the
+// Add is optional. Runs right after QdqFusion.
+class QGemmFusion : public Pass {
+ public:
+  std::string_view name() const override { return "QGemmFusion"; }
+  Preserves preserves() const override { return Preserves::kExact; }
+  Status Run(Model& model) override;
+  int fused() const { return fused_; }
+
+ private:
+  int fused_ = 0;
+};
+
 // WeightOnlyFusion (kExact under the reference kernels, weight_only_fusion.cc): the int4
 // weight expansion written by `greenai quantize --mode int4-weight` (BitShift, Unsqueeze +
 // Concat, Cast, Sub 8, Reshape, Mul scales, Reshape [, Slice]) feeding input B of a MatMul or
@@ -183,6 +199,7 @@ struct PipelineOptions {
   bool fuse_activations = true;   // ActivationFusion
   bool gelu_fusion = true;        // GeluFusion, after ActivationFusion
   bool qdq_fusion = true;         // QdqFusion, first in the pipeline
+  bool qgemm_fusion = true;       // QGemmFusion, right after QdqFusion
   bool weight_only_fusion = true; // WeightOnlyFusion, before constant folding
   bool channels_last = true;      // ChannelsLastLayout, after the fusions
   bool blocked_layout = true;     // BlockedLayout, last

@@ -6,6 +6,7 @@ namespace greenai {
 std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts) {
   std::vector<std::unique_ptr<Pass>> p;
   if (opts.qdq_fusion) p.push_back(std::make_unique<QdqFusion>());
+  if (opts.qgemm_fusion) p.push_back(std::make_unique<QGemmFusion>());
   if (opts.weight_only_fusion) p.push_back(std::make_unique<WeightOnlyFusion>());
   if (opts.constant_folding) p.push_back(std::make_unique<ConstantFolding>());
   p.push_back(std::make_unique<DeadCodeElimination>());

@@ -15,14 +15,16 @@
 //    the instructions): A is used as uint8 (int8 A shifted by +128), and the correction is
 //    -(shift + z_a) * colsum(B). With AVX-512 VNNI / AVX-VNNI, vpdpbusd would replace
 //    vpmaddubsw + vpmaddwd + vpaddd (not on this machine).
-//    Micro-tile: 4 rows x 16 columns in eight named ymm accumulators; per quad of k the
+//    Micro-tile (int8_tile_avx2.h, shared with QGemm's int8_qgemm_avx2.cc): 4 rows x 16
+//    columns in eight named ymm accumulators; per quad of k the
 //    two B vectors are loaded once and each row costs one broadcast, 2 vpmaddubsw, 2 vpmaddwd
 //    and 2 vpaddd (the two multiply pipes of Zen 3 bound it at 32 multiply-adds per cycle).
 //    Threads split the 16-column panels from 64K multiply-adds per 64-row block on.
 //  - "i32_quantizelinear__avx2": QuantizeLinear of int32 (the requantization after
 //    MatMulInteger + bias), per tensor or per axis on the last axis, bit-identical to the
 //    reference (double x / scale, round half to even, + zero point, saturate): computed as a
-//    multiply by 1 / scale with the rare lanes near a rounding tie divided (see Quant4). Also
+//    multiply by 1 / scale with the rare lanes near a rounding tie divided (int8_tile_avx2.h
+//    RequantizeQuad, shared with QGemm). Also
 //    float32 input per tensor (x / scale in float, like the reference).
 //  - "u8_dequantizelinear__avx2": DequantizeLinear of uint8/int8 with a per-tensor constant
 //    scale and zero point.
@@ -37,6 +39,7 @@
 #include <immintrin.h>
 #endif
 
+#include "backends/cpu/int8_tile_avx2.h"
 #include "backends/cpu/kernel.h"
 
 namespace greenai {
@@ -44,9 +47,6 @@ namespace greenai {
 namespace {
 
 #if defined(__AVX2__)
-
-constexpr int64_t kPanel = 16;  // columns per panel (two ymm of 8 int32)
-constexpr int64_t kRows = 4;    // rows per micro-tile
 
 // Runs f(begin, end) over [0, n) units, across the pool's threads when the whole job covers
 // at least 16K elements (each unit `unit_elems` elements): the requantization and bias
@@ -59,209 +59,64 @@ void SplitWork(ThreadPool* pool, int64_t n, int64_t unit_elems, F f) {
     f(0, n);
 }
 
-int32_t ScalarInt(const Tensor& t) {
-  return t.dtype() == DType::kU8 ? t.data<uint8_t>()[0] : t.data<int8_t>()[0];
-}
-
 class MatMulIntegerSign : public Kernel {
  public:
   static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
-    const Node& n = info.node;
-    auto decline = [&](const char* why) { return Unimplemented("{}: avx2 sign kernel: {}", n.Describe(), why); };
-    if (info.input_types.size() < 2 || info.const_inputs.size() < 2) return decline("needs A and B");
-    const DType at = info.input_types[0].dtype;
-    if (at != DType::kU8 && at != DType::kI8) return decline("A is not 8-bit");
-    const Tensor* b = info.const_inputs[1];
-    if (!b || b->dtype() != DType::kI8 || b->rank() != 2) return decline("B is not a constant int8 matrix");
-    const int8_t* bd = b->data<int8_t>();
-    for (int64_t i = 0; i < b->numel(); ++i)
-      if (bd[i] == -128) return decline("B holds -128 (pairs could saturate)");
-    if (n.HasInput(3)) {
-      const Tensor* zb = info.const_inputs.size() > 3 ? info.const_inputs[3] : nullptr;
-      if (!zb) return decline("b_zero_point is not constant");
-      for (int64_t i = 0; i < zb->numel(); ++i)
-        if (zb->GetAsDouble(i) != 0) return decline("b_zero_point is not 0");
-    }
-    int32_t za = 0;
-    if (n.HasInput(2)) {
-      const Tensor* t = info.const_inputs.size() > 2 ? info.const_inputs[2] : nullptr;
-      if (!t || t->numel() != 1) return decline("a_zero_point is not a constant scalar");
-      za = ScalarInt(*t);
-    }
+    int8avx2::S8Operands op;
+    if (const char* why = int8avx2::AcceptS8Operands(info, 2, 3, &op))
+      return Unimplemented("{}: avx2 sign kernel: {}", info.node.Describe(), why);
     auto k = std::unique_ptr<MatMulIntegerSign>(new MatMulIntegerSign());
-    k->signed_a_ = at == DType::kI8;
-    k->direct_ = std::all_of(bd, bd + b->numel(), [](int8_t v) { return v >= -64 && v <= 64; });
-    k->za_ = za;
-    k->Pack(*b);
-    // Sign mode: rows shifted to int8 (a' = a - shift), sum (a - za) b = sum a' b + (shift - za) colsum.
-    // Direct mode: rows shifted to uint8 (a' = a + off), sum (a - za) b = sum a' b - (off + za) colsum.
-    const int32_t shift = k->signed_a_ ? 0 : 128, off = k->signed_a_ ? 128 : 0;
-    for (int32_t cs : k->colsum_) k->corr_.push_back((k->direct_ ? -(off + za) : shift - za) * cs);
+    k->signed_a_ = op.signed_a;
+    k->b_.Pack(op.b->data<int8_t>(), op.b->dim(0), op.b->dim(1));
+    k->corr_ = int8avx2::ColumnCorrection(k->b_, k->b_.direct(), k->signed_a_, op.za);
     return std::unique_ptr<Kernel>(std::move(k));
   }
 
   Status Run(KernelContext& ctx) override {
     const Tensor& a = *ctx.inputs[0];
     Tensor& c = *ctx.outputs[0];
-    if (a.rank() < 1 || a.dim(-1) != k_)
-      return InvalidArgument("MatMulInteger: A has shape {} but B has {} rows", ShapeToString(a.shape()), k_);
-    const int64_t M = a.numel() / k_;
-    const bool flip = direct_ ? signed_a_ : !signed_a_;  // XOR 0x80 applies either row shift (see Pack)
-    const int64_t panels = (n_ + kPanel - 1) / kPanel;
-    const auto* ab = static_cast<const uint8_t*>(a.raw());
+    const int64_t K = b_.K(), N = b_.N();
+    if (a.rank() < 1 || a.dim(-1) != K)
+      return InvalidArgument("MatMulInteger: A has shape {} but B has {} rows", ShapeToString(a.shape()), K);
+    const int64_t M = a.numel() / K;
+    const bool direct = b_.direct();
+    const int8_t* rows = int8avx2::PrepareRows(a.raw(), M, K, b_.k4(), int8avx2::RowXor(direct, signed_a_), arows_);
     int32_t* cd = c.data<int32_t>();
-    // Rows are prepared once (shifted, zero-padded to k4), then each B panel (k4 x 16 bytes,
-    // 12.5 KB for K = 784) stays in L1 while every 4-row tile of a block of kBlockRows rows
-    // passes over it: B is read once per block instead of once per tile.
-    // Scratch reused across runs (one Run at a time per kernel): columns k_..k4_ stay zero, and
-    // stale rows past M only feed tile rows that are never stored.
-    if (arows_.size() < static_cast<size_t>((M + kRows) * k4_)) arows_.resize(static_cast<size_t>((M + kRows) * k4_), 0);
-    std::vector<int8_t>& arows = arows_;
-    for (int64_t m = 0; m < M; ++m) {
-      const uint8_t* src = ab + m * k_;
-      int8_t* dst = arows.data() + m * k4_;
-      for (int64_t kk = 0; kk < k_; ++kk) dst[kk] = static_cast<int8_t>(src[kk] ^ (flip ? 0x80 : 0));
-    }
-    // Threads split the panels (each thread reads only its share of B): worth it from about
-    // 64K multiply-adds per block, which batch-1 GEMVs of the mlp's sizes (400K, 131K) reach.
-    for (int64_t b0 = 0; b0 < M; b0 += kBlockRows) {
-      const int64_t b1 = std::min(M, b0 + kBlockRows);
-      auto body = [&](int64_t lo, int64_t hi) {
-        int8_t* rp[kRows];
-        for (int64_t p = lo; p < hi; ++p)
-          for (int64_t m0 = b0; m0 < b1; m0 += kRows) {
-            const int64_t nr = std::min(kRows, b1 - m0);
-            for (int64_t r = 0; r < kRows; ++r) rp[r] = arows.data() + (m0 + r) * k4_;
-            if (direct_) TileN<true>(rp, nr, p, cd + m0 * n_);
-            else TileN<false>(rp, nr, p, cd + m0 * n_);
-          }
-      };
-      const bool small = (b1 - b0) * n_ * k_ < (int64_t{1} << 16);
-      if (small || !ctx.pool || ctx.pool->num_threads() < 2) body(0, panels);
-      else ctx.pool->ParallelFor(panels, 1, body);
-    }
+    const int32_t* corr = corr_.data();
+    // Threads split the panels from about 64K multiply-adds per 64-row block on, which
+    // batch-1 GEMVs of the mlp's sizes (400K, 131K) reach.
+    const bool parallel = std::min(M, int8avx2::kBlockRows) * N * K >= (int64_t{1} << 16);
+    int8avx2::ForEachTile(ctx.pool, parallel, rows, b_.k4(), M, b_.panels(),
+                          [&](const int8_t* const* rp, int64_t nr, int64_t p, int64_t m0) {
+                            const int64_t j0 = p * int8avx2::kPanel, nc = std::min(int8avx2::kPanel, N - j0);
+                            auto store = [&](int r, __m256i lo, __m256i hi) {
+                              int32_t* row = cd + (m0 + r) * N + j0;
+                              if (nc == int8avx2::kPanel) {
+                                const auto* cv = reinterpret_cast<const __m256i*>(corr + j0);
+                                _mm256_storeu_si256(reinterpret_cast<__m256i*>(row),
+                                                    _mm256_add_epi32(lo, _mm256_loadu_si256(cv)));
+                                _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + 8),
+                                                    _mm256_add_epi32(hi, _mm256_loadu_si256(cv + 1)));
+                                return;
+                              }
+                              alignas(32) int32_t tmp[int8avx2::kPanel];
+                              _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), lo);
+                              _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), hi);
+                              for (int64_t j = 0; j < nc; ++j)
+                                row[j] = static_cast<int32_t>(static_cast<uint32_t>(tmp[j]) +
+                                                              static_cast<uint32_t>(corr[j0 + j]));
+                            };
+                            if (direct) int8avx2::TileN<true>(rp, nr, b_.panel(p), b_.quads(), store);
+                            else int8avx2::TileN<false>(rp, nr, b_.panel(p), b_.quads(), store);
+                          });
     return Status::Ok();
   }
 
  private:
-  static constexpr int64_t kBlockRows = 64;  // rows per block: 64 x K bytes stay in L2
-
-  void Pack(const Tensor& b) {
-    k_ = b.dim(0);
-    n_ = b.dim(1);
-    k4_ = (k_ + 3) / 4 * 4;
-    const int64_t panels = (n_ + kPanel - 1) / kPanel;
-    packed_.assign(static_cast<size_t>(panels * k4_ * kPanel), 0);
-    colsum_.assign(static_cast<size_t>(n_), 0);
-    const int8_t* bd = b.data<int8_t>();
-    for (int64_t kk = 0; kk < k_; ++kk)
-      for (int64_t j = 0; j < n_; ++j) {
-        const int64_t p = j / kPanel, col = j % kPanel, q = kk / 4;
-        packed_[static_cast<size_t>(((p * (k4_ / 4) + q) * kPanel + col) * 4 + kk % 4)] = bd[kk * n_ + j];
-        colsum_[static_cast<size_t>(j)] += bd[kk * n_ + j];
-      }
-  }
-
-  template <bool kDirect>
-  void TileN(int8_t* const* rp, int64_t nr, int64_t p, int32_t* c) const {
-    switch (nr) {
-      case 4: return Tile<kDirect, 4>(rp, p, c);
-      case 3: return Tile<kDirect, 3>(rp, p, c);
-      case 2: return Tile<kDirect, 2>(rp, p, c);
-      default: return Tile<kDirect, 1>(rp, p, c);
-    }
-  }
-
-  // C[r, panel columns] for NR <= 4 rows. kDirect: rows are uint8 and |b| <= 64 (no sign trick).
-  // NR is a compile-time constant so the 2 * NR accumulators stay in registers.
-  // One row's multiply-accumulate of a quad (4 k) against the panel's two B vectors.
-  template <bool kDirect>
-  static inline void Row(const int8_t* row, int64_t q, __m256i b0, __m256i b1, __m256i ones, __m256i& acc0,
-                         __m256i& acc1) {
-    int32_t quad;
-    std::memcpy(&quad, row + q * 4, 4);
-    const __m256i av = _mm256_set1_epi32(quad);
-    __m256i t0, t1;
-    if constexpr (kDirect) {
-      t0 = _mm256_madd_epi16(_mm256_maddubs_epi16(av, b0), ones);
-      t1 = _mm256_madd_epi16(_mm256_maddubs_epi16(av, b1), ones);
-    } else {
-      const __m256i aa = _mm256_abs_epi8(av);
-      t0 = _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(b0, av)), ones);
-      t1 = _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(b1, av)), ones);
-    }
-    acc0 = _mm256_add_epi32(acc0, t0);
-    acc1 = _mm256_add_epi32(acc1, t1);
-    // Row by row: without this GCC hoists all four broadcasts, runs out of the 16 ymm
-    // registers and keeps two accumulators on the stack (~10 % of the GEMM's time).
-    __asm__("" : "+x"(acc0), "+x"(acc1));
-  }
-
-  // C[r, panel columns] for NR <= 4 rows. kDirect: rows are uint8 and |b| <= 64 (no sign trick).
-  // Eight named accumulators (not an array) so that they live in registers.
-  template <bool kDirect, int NR>
-  void Tile(int8_t* const* rp, int64_t p, int32_t* c) const {
-    const int32_t* corr = corr_.data();
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
-            c31 = c00;
-    const int8_t* bp = packed_.data() + p * (k4_ / 4) * kPanel * 4;
-    const int64_t quads = k4_ / 4;
-    const int8_t *r0 = rp[0], *r1 = rp[1], *r2 = rp[2], *r3 = rp[3];
-    for (int64_t q = 0; q < quads; ++q) {
-      __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64));
-      __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64 + 32));
-      // Keep the panel quad in two registers: folded into each vpmaddubsw as a memory operand
-      // it was re-loaded once per row.
-      __asm__("" : "+x"(b0), "+x"(b1));
-      Row<kDirect>(r0, q, b0, b1, ones, c00, c01);
-      if constexpr (NR > 1) Row<kDirect>(r1, q, b0, b1, ones, c10, c11);
-      if constexpr (NR > 2) Row<kDirect>(r2, q, b0, b1, ones, c20, c21);
-      if constexpr (NR > 3) Row<kDirect>(r3, q, b0, b1, ones, c30, c31);
-    }
-    const int64_t j0 = p * kPanel, nc = std::min(kPanel, n_ - j0);
-    const __m256i acc[4][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
-    for (int r = 0; r < NR; ++r) {
-      int32_t* row = c + r * n_ + j0;
-      if (nc == kPanel) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(row),
-                            _mm256_add_epi32(acc[r][0], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corr + j0))));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + 8),
-                            _mm256_add_epi32(acc[r][1], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corr + j0 + 8))));
-        continue;
-      }
-      alignas(32) int32_t tmp[kPanel];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), acc[r][0]);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), acc[r][1]);
-      for (int64_t j = 0; j < nc; ++j) row[j] = tmp[j] + corr[j0 + j];
-    }
-  }
-
-  struct AlignedDeleter {
-    void operator()(int8_t* p) const { std::free(p); }
-  };
-  // 32-byte aligned storage for the packed panels.
-  class AlignedBytes {
-   public:
-    void assign(size_t n, int8_t v) {
-      p_.reset(static_cast<int8_t*>(std::aligned_alloc(32, (n + 31) / 32 * 32)));
-      std::memset(p_.get(), v, n);
-    }
-    const int8_t* data() const { return p_.get(); }
-    int8_t& operator[](size_t i) { return p_.get()[i]; }
-
-   private:
-    std::unique_ptr<int8_t, AlignedDeleter> p_;
-  };
-
   bool signed_a_ = false;
-  bool direct_ = false;  // every |b| <= 64: no sign trick needed
-  int32_t za_ = 0;
-  int64_t k_ = 0, n_ = 0, k4_ = 0;
-  AlignedBytes packed_;
-  std::vector<int32_t> colsum_;
-  std::vector<int32_t> corr_;    // per-column correction for the row shift and a's zero point
-  std::vector<int8_t> arows_;    // prepared rows (scratch)
+  int8avx2::PackedS8 b_;
+  std::vector<int32_t> corr_;   // per-column correction for the row shift and a's zero point
+  std::vector<int8_t> arows_;   // prepared rows (scratch; one Run at a time per kernel)
 };
 
 // QuantizeLinear int32 -> uint8/int8, per tensor or per last axis, in double like the reference.
@@ -334,22 +189,12 @@ class RequantizeInt32 : public Kernel {
   }
 
  private:
-  // Four int32 -> quantized int32 in [lo, hi], exactly as the reference's double division:
-  // x * (1 / scale) differs from x / scale by at most |x / scale| * 2.3e-16, so the rounded
-  // results agree unless the quotient lies within 1e-9 of a rounding tie (checked; then the
-  // four lanes are divided) or beyond 2^22 in magnitude, where both saturate to lo or hi.
+  // Four int32 -> quantized int32 in [lo, hi], bit-identical to the reference (see RequantizeQuad).
   __m128i Quant4(const int32_t* x, int64_t c, bool scalar, __m256d vlo, __m256d vhi) const {
-    const __m256d v = _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
     const __m256d inv = scalar ? _mm256_set1_pd(inv_[0]) : _mm256_loadu_pd(inv_.data() + c);
     const __m256d zp = scalar ? _mm256_set1_pd(zp_[0]) : _mm256_loadu_pd(zp_.data() + c);
-    __m256d r = _mm256_mul_pd(v, inv);
-    const __m256d tie = _mm256_andnot_pd(_mm256_set1_pd(-0.0),
-                                         _mm256_sub_pd(_mm256_sub_pd(r, _mm256_floor_pd(r)), _mm256_set1_pd(0.5)));
-    if (_mm256_movemask_pd(_mm256_cmp_pd(tie, _mm256_set1_pd(1e-9), _CMP_LT_OQ)) != 0)
-      r = _mm256_div_pd(v, scalar ? _mm256_set1_pd(scale_[0]) : _mm256_loadu_pd(scale_.data() + c));
-    __m256d q = _mm256_round_pd(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    q = _mm256_min_pd(_mm256_max_pd(_mm256_add_pd(q, zp), vlo), vhi);
-    return _mm256_cvtpd_epi32(q);
+    return int8avx2::RequantizeQuad(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)), inv,
+                                    scale_.data() + (scalar ? 0 : c), scalar, zp, vlo, vhi);
   }
   // Eight int16 lanes already within the output type's range -> eight bytes.
   void StorePacked8(uint8_t* dst, __m128i w) const {

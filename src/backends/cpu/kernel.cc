@@ -14,6 +14,9 @@ void AddInt8FastKernels(std::vector<KernelDef>& defs);
 // weight GEMM kernels (lowp_kernels.cc).
 void AddRefWeightOnlyKernels(std::vector<KernelDef>& defs);
 void AddLowpKernels(std::vector<KernelDef>& defs);
+// ai.greenai QGemm: reference + int8_gemm.h kernel (ref_qgemm.cc), AVX2 (int8_qgemm_avx2.cc).
+void AddRefQGemmKernels(std::vector<KernelDef>& defs);
+void AddQGemmFastKernels(std::vector<KernelDef>& defs);
 void AddInt8PoolKernels(std::vector<KernelDef>& defs);
 void AddBlockedPoolKernels(std::vector<KernelDef>& defs);
 void AddPackedGemmKernels(std::vector<KernelDef>& defs);
@@ -41,6 +44,8 @@ KernelRegistry::KernelRegistry() {
   AddInt8FastKernels(defs_);
   AddRefWeightOnlyKernels(defs_);
   AddLowpKernels(defs_);
+  AddRefQGemmKernels(defs_);
+  AddQGemmFastKernels(defs_);
   AddInt8PoolKernels(defs_);
   AddBlockedPoolKernels(defs_);
   AddPackedGemmKernels(defs_);
