@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - reported to the user
     sys.exit("compare.py: onnxruntime is not installed (run scripts/install-deps.sh)")
 
 RTOL, ATOL = 1e-3, 1e-4
+ORT_SETTLE_S = 1.0  # pause after ORT's timed runs (see time_ort)
 
 
 def ort_session(path, threads):
@@ -49,6 +50,10 @@ def time_ort(sess, feeds, warmup, repeat):
         t0 = time.perf_counter()
         outs = sess.run(None, feeds)
         times.append((time.perf_counter() - t0) * 1e3)
+    # ONNX Runtime's idle intra-op workers keep spinning for a while after the last run: a
+    # greenai process started in that window found its second vCPU taken (the mlp at batch 1
+    # measured 1.3 ms instead of 0.05 on two threads). Let them go to sleep first.
+    time.sleep(ORT_SETTLE_S)
     return times, outs
 
 
