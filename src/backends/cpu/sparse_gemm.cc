@@ -2,7 +2,9 @@
 // (what `greenai prune` produces). Two formats, both built once at plan time:
 //  - f32_*__csr: the weight as CSR over output channels (rows of W^T), int32 column indices;
 //    plus, when a 32-row activation tile of K rows exceeds L1 (K > 224), a second copy of the
-//    non-zeros ordered by K chunk (see Computation).
+//    non-zeros ordered by K chunk (see Computation); plus, when a call can have a single
+//    activation row (static rows 1 or 32k + 1, or unknown), the GEMV form of sparse_gemv.h
+//    (each channel padded to a multiple of 8, uint16 indices: 6 bytes per non-zero).
 //  - f32_*__nm24: 2:4 semi-structured (every aligned group of 4 along K holds at most 2
 //    non-zeros): 2 values + one byte holding two 2-bit positions per group.
 // Cost rule (plan time; the factories decline with Unimplemented otherwise, so the dense
@@ -22,10 +24,12 @@
 // Computation (AVX2 + FMA). Every output element is summed in a fixed order by one work unit,
 // so results do not depend on the thread count (bit-identical); they differ from the dense
 // kernel only by summation order.
-//  - One activation row (batch 1, or the last row of M = 32k + 1): per output channel a dot over
-//    its non-zeros, 8 at a time (column indices read two per 64-bit load, the 8 activations
-//    inserted lane by lane: Zen's vgatherdps and u16 indices measured no faster), two channels
-//    in lockstep; ~1 cycle per non-zero.
+//  - One activation row (batch 1, or the last row of M = 32k + 1): sparse_gemv.h, per output
+//    channel a dot over its padded non-zeros 8 at a time, two channels in lockstep, one
+//    horizontal sum per 8 channels; ~0.8 cycles per non-zero on an idle core. Batch 1 splits
+//    the channels across threads by its own rule (>= 4096 non-zeros per thread); the tail row
+//    of M = 32k + 1 runs inside its tile's work unit. A static batch planned without the GEMV
+//    form (e.g. 2) runs a single row as an 8-row tile.
 //  - More rows: 32 at a time (the last tile 8, 16 or 24 wide) are packed into [K][T] tiles
 //    (8x8 transposes). Per output channel each non-zero is one broadcast and T/8 FMAs into one
 //    of S accumulator sets (S = 4 for T <= 16, else 2; non-zeros taken S at a time, the sets
@@ -35,24 +39,26 @@
 //    sums go through 8x8 transposes into row-major y (alpha and beta * C applied there), or
 //    straight into the pixel-major y of the 1x1 Conv. 2:4 weights use the same tiles (two
 //    positions per group of 4, whole K) and a scalar row path.
-//  - Threads: parallel when (non-zeros x 8-row groups) > 10^4, ~3 us of work, which pays for
-//    the ~1-2 us fork. Work units are (tile, channel range): whole tiles when they divide
+//  - Threads (2+ rows): parallel when (non-zeros x 8-row groups) > 10^4, ~3 us of work, which
+//    pays for the ~1-2 us fork. Work units are (tile, channel range): whole tiles when they divide
 //    evenly among the threads, else each tile's channels split into per-thread ranges of equal
 //    non-zero count. Each unit packs its own tile into thread-local scratch, reused across
 //    runs (no allocation once warm).
-// Measured (bench/prune/bench_sparse.cc: Gemm, transB = 1, 90 % unstructured zeros; median us
-// of 5 repetitions, dense oneDNN / CSR, middle of 3 runs with the machine otherwise idle):
-//                 1 thread                       2 threads
-//   batch 1   784x512  36 / 17 (2.1x)        23 / 13 (1.7x)
-//             512x256  12 / 6.5 (1.9x)       9.9 / 6.7 (1.5x)
-//             256x10   0.38 / 0.20 (1.9x)    0.41 / 0.20 (2.0x)
-//   batch 64  784x512  639 / 127 (5.0x)      368 / 76 (4.7x)
-//             512x256  231 / 48 (4.8x)       116 / 29 (4.0x)
-//             256x10   7.9 / 3.6 (2.1x)      6.3 / 3.6 (1.8x)
-// (before this design: batch 1 1.3-1.6x, batch 64 1.1-2.6x.) The batch-1 figures swing by up
-// to 1.7x between runs on this 2-vCPU VM (the row path is load-port bound; oneDNN's matvec,
-// bound by memory, swings less); best-of-many timings at 1 thread: 12 vs 27 us (784x512) and
-// 4.2-4.5 vs 8.4 us (512x256); CSR at 2 threads: 7 us and 3.0-3.3 us.
+// Measured (bench/prune/bench_sparse.cc --benchmark_repetitions=7
+// --benchmark_enable_random_interleaving=true: Gemm, transB = 1, 90 % unstructured zeros, dense
+// = f32_gemm__packed; us, median over 7 runs (6 at batch 64) spread over 45 minutes on the
+// 2-vCPU VM while other jobs ran, load 0.6-2.8; ratio = median of the per-run ratios):
+//                 1 thread dense / CSR            2 threads
+//   batch 1   784x512  33.7 / 13.4 (2.5x)       21.1 / 10.0 (2.1x)
+//             512x256  11.3 / 5.3 (2.1x)        8.6 / 5.5 (1.6x)
+//             256x10   0.36 / 0.18 (1.9x)       0.36 / 0.17 (2.0x)
+//   batch 64  784x512  638 / 137 (4.7x)         358 / 82 (4.5x)
+//             512x256  220 / 50 (4.4x)          122 / 31 (3.9x)
+//             256x10   7.3 / 3.9 (1.9x)         7.2 / 3.8 (1.9x)
+// The previous row path (unpadded int32 CSR, a horizontal sum per channel) in the same runs:
+// 2.3x / 1.9x at 1 thread, 1.75x / 1.55x at 2 threads. Per-run ratios at batch 1 swing by
+// 1.2-1.8x with the other jobs (2 threads 512x256: 1.4-2.5x): the 2-thread GEMV split is worth
+// 1.4x alone on a quiet second vCPU (sparse_gemv.cc), about nothing when another job holds it.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -61,6 +67,7 @@
 #include <vector>
 
 #include "backends/cpu/kernel.h"
+#include "backends/cpu/sparse_gemv.h"
 
 namespace greenai {
 #if defined(__AVX2__) && defined(__FMA__)
@@ -79,7 +86,7 @@ constexpr int kNm24Priority = 5;
 constexpr int64_t kTile = 32;           // activation rows per tile (4 ymm); the last is 8, 16, 24 or 32 wide
 constexpr int64_t kChunkFloats = 7168;  // a packed [kc][T] activation chunk of up to 28 KB stays in L1d (32 KB)
 constexpr int64_t kColBlock = 256;      // output channels per accumulator block: [256][32] floats = 32 KB
-constexpr int64_t kMinTileRows = 2;     // a tile narrower than this takes the row path
+constexpr int64_t kMinTileRows = 2;     // a tile narrower than this takes the row path (if built)
 constexpr int64_t kMaxParts = 64;    // channel ranges per tile at most (threads beyond it idle)
 // Parallel above this many (non-zero x 8 activation rows) units, ~1 cycle each: below it the
 // fork/join (~1-2 us) costs more than the second core saves.
@@ -102,6 +109,10 @@ struct SparseWeight {
   std::vector<int64_t> chunk_ptr;
   std::vector<int32_t> chunk_col;
   std::vector<float> chunk_val;
+  // CSR only: the single-row (GEMV) form of sparse_gemv.h, built when a call can have a single
+  // activation row (static rows unknown or 32k + 1); without it such a row takes an 8-row tile.
+  sparse::RowWeight row;
+  bool has_row = false;
   // 2:4: per n, K/4 groups: val24[(n*G+g)*2 + {0,1}], pos24[n*G+g] = i0 | i1 << 2
   std::vector<float> val24;
   std::vector<uint8_t> pos24;
@@ -123,6 +134,10 @@ SparseWeight BuildCsr(int64_t K, int64_t N, F w_at, int64_t max_rows) {
       }
     }
     s.row_ptr[static_cast<size_t>(n + 1)] = static_cast<int64_t>(s.val.size());
+  }
+  if (max_rows < 0 || max_rows % kTile == 1) {
+    s.row = sparse::BuildRowWeight(K, N, s.row_ptr, s.col, s.val);
+    s.has_row = true;
   }
   if (max_rows >= 0 && max_rows < kMinTileRows) return s;  // the row path only
   const int64_t widest = max_rows < 0 ? kTile : std::min(kTile, (max_rows + 7) / 8 * 8);
@@ -216,74 +231,21 @@ float* Scratch(int which, int64_t floats) {
   return b.data() + ((64 - p % 64) % 64) / sizeof(float);
 }
 
-inline float HSum(__m256 v) {
-  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
-}
-
-// ---- Row path (a single activation row): per channel, a dot over its non-zeros. ----
-
-// a[c[0..7]] as one vector: indices read two per 64-bit load, values inserted lane by lane
-// (AMD Zen's vgatherdps is microcoded and measured slower).
-inline __m256 Gather8(const float* a, const int32_t* c) {
-  uint64_t x0, x1, x2, x3;  // four separate loads: one 32-byte copy went through the stack
-  std::memcpy(&x0, c, 8);
-  std::memcpy(&x1, c + 2, 8);
-  std::memcpy(&x2, c + 4, 8);
-  std::memcpy(&x3, c + 6, 8);
-  auto lane = [a](uint64_t v) { return _mm_load_ss(a + static_cast<uint32_t>(v)); };
-  __m128 lo = _mm_insert_ps(lane(x0), lane(x0 >> 32), 0x10);
-  lo = _mm_insert_ps(lo, lane(x1), 0x20);
-  lo = _mm_insert_ps(lo, lane(x1 >> 32), 0x30);
-  __m128 hi = _mm_insert_ps(lane(x2), lane(x2 >> 32), 0x10);
-  hi = _mm_insert_ps(hi, lane(x3), 0x20);
-  hi = _mm_insert_ps(hi, lane(x3 >> 32), 0x30);
-  return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
-}
-
-// Finishes a channel's dot from non-zero i (8 at a time into acc, then one by one; an 8-lane
-// masked last step measured slower than this scalar loop).
-inline float FinishDot(const int32_t* c, const float* v, int64_t i, int64_t e, const float* a, __m256 acc) {
-  for (; i + 8 <= e; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(v + i), Gather8(a, c + i), acc);
-  float tail = 0.f;
-  for (; i < e; ++i) tail += v[i] * a[c[i]];
-  return HSum(acc) + tail;
-}
-
-// Dots of channels [n0, n1) with activation row a into out[n - n0]. Two channels advance in
-// lockstep (two independent gather/FMA streams); each channel's sum is formed the same way
-// whatever its partner, so results do not depend on the split.
-void RowDots(const SparseWeight& s, int64_t n0, int64_t n1, const float* a, float* out) {
-  if (s.nm24) {
-    const int64_t G = s.K / 4;
-    for (int64_t n = n0; n < n1; ++n) {
-      const float* vv = s.val24.data() + n * G * 2;
-      const uint8_t* pp = s.pos24.data() + n * G;
-      float p0 = 0, p1 = 0;
-      for (int64_t g = 0; g < G; ++g) {
-        p0 += vv[2 * g] * a[4 * g + (pp[g] & 3)];
-        p1 += vv[2 * g + 1] * a[4 * g + ((pp[g] >> 2) & 3)];
-      }
-      out[n - n0] = p0 + p1;
+// ---- Row path (a single activation row). CSR weights: sparse_gemv.h. 2:4 weights: per
+// channel a scalar dot over its K/4 groups (the 2:4 kernel runs only where no dense kernel
+// accepts the node). ----
+void RowDotsNm24(const SparseWeight& s, int64_t n0, int64_t n1, const float* a, float* out) {
+  const int64_t G = s.K / 4;
+  for (int64_t n = n0; n < n1; ++n) {
+    const float* vv = s.val24.data() + n * G * 2;
+    const uint8_t* pp = s.pos24.data() + n * G;
+    float p0 = 0, p1 = 0;
+    for (int64_t g = 0; g < G; ++g) {
+      p0 += vv[2 * g] * a[4 * g + (pp[g] & 3)];
+      p1 += vv[2 * g + 1] * a[4 * g + ((pp[g] >> 2) & 3)];
     }
-    return;
+    out[n - n0] = p0 + p1;
   }
-  const int64_t* rp = s.row_ptr.data();
-  const int32_t* c = s.col.data();
-  const float* v = s.val.data();
-  int64_t n = n0;
-  for (; n + 2 <= n1; n += 2) {
-    int64_t i = rp[n], e = rp[n + 1], j = rp[n + 1], f = rp[n + 2];
-    __m256 x = _mm256_setzero_ps(), z = _mm256_setzero_ps();
-    for (; i + 8 <= e && j + 8 <= f; i += 8, j += 8) {
-      x = _mm256_fmadd_ps(_mm256_loadu_ps(v + i), Gather8(a, c + i), x);
-      z = _mm256_fmadd_ps(_mm256_loadu_ps(v + j), Gather8(a, c + j), z);
-    }
-    out[n - n0] = FinishDot(c, v, i, e, a, x);
-    out[n + 1 - n0] = FinishDot(c, v, j, f, a, z);
-  }
-  if (n < n1) out[n - n0] = FinishDot(c, v, rp[n], rp[n + 1], a, _mm256_setzero_ps());
 }
 
 // ---- Tile path: activations packed as [K][T] (T = 8V rows), one channel at a time. ----
@@ -488,10 +450,26 @@ void SplitChannels(const SparseWeight& s, int64_t parts, int64_t* bounds) {
   bounds[parts] = N;
 }
 
+// Where row m's GEMV results go (sparse_gemv.h): y row m (or column m when n-major), C row m.
+sparse::RowOut RowTarget(int64_t m, const Out& o) {
+  sparse::RowOut r;
+  r.y = o.nmajor ? o.y + m : o.y + m * o.N;
+  r.y_stride = o.nmajor ? o.M : 1;
+  r.alpha = o.ep.alpha;
+  r.beta = o.ep.beta;
+  r.c = o.ep.c ? o.ep.c + m * o.ep.cm : nullptr;
+  r.c_stride = o.ep.cn;
+  return r;
+}
+
 // Row m (activations `row`) x channels [n0, n1) by the row path, through the epilogue.
 void RowRange(const SparseWeight& s, const float* row, int64_t m, int64_t n0, int64_t n1, const Out& o) {
+  if (!s.nm24) {
+    sparse::Dots(s.row, n0, n1, row, RowTarget(m, o));
+    return;
+  }
   float* dots = Scratch(1, n1 - n0);
-  RowDots(s, n0, n1, row, dots);
+  RowDotsNm24(s, n0, n1, row, dots);
   for (int64_t n = n0; n < n1; ++n) {
     const float r = o.ep.Apply(dots[n - n0], m, n);
     if (o.nmajor) o.y[n * o.M + m] = r;
@@ -503,6 +481,10 @@ void RowRange(const SparseWeight& s, const float* row, int64_t m, int64_t n0, in
 void SpMM(const SparseWeight& s, const float* a, bool a_kmajor, int64_t M, const Out& o, ThreadPool* pool) {
   const int64_t K = s.K;
   if (M <= 0) return;
+  if (M == 1 && s.has_row) {  // GEMV (a K-major single pixel is contiguous too)
+    sparse::Gemv(s.row, a, RowTarget(0, o), pool);
+    return;
+  }
   const int64_t threads = pool ? std::min<int64_t>(pool->num_threads(), kMaxParts) : 1;
   const int64_t tiles = (M + kTile - 1) / kTile;
   const int64_t lane_groups = (M / kTile) * (kTile / 8) + (M % kTile + 7) / 8;
@@ -520,7 +502,9 @@ void SpMM(const SparseWeight& s, const float* a, bool a_kmajor, int64_t M, const
     const int64_t t = u / parts, p = u % parts;
     const int64_t m0 = t * kTile, mw = std::min(kTile, M - m0), V = (mw + 7) / 8;
     const int64_t n0 = bounds[static_cast<size_t>(p)], n1 = bounds[static_cast<size_t>(p + 1)];
-    if (mw < kMinTileRows) {  // a single row (batch 1, or the last of M = 32k + 1): the row path
+    // A single row (the last of M = 32k + 1) takes the row path where its form was built; else
+    // (a static batch planned without one) an 8-row tile.
+    if (mw < kMinTileRows && (s.nm24 || s.has_row)) {
       const float* row = a + m0 * K;
       if (a_kmajor) {
         float* r = Scratch(0, K);
