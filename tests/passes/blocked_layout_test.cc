@@ -26,17 +26,8 @@ int CountBlocked(const Graph& g) {
   return n;
 }
 
-std::vector<Tensor> RunSession(const Model& m, const testing::Feeds& feeds, bool reference_only, int threads = 2) {
-  SessionOptions so;
-  so.optimize = false;  // the model is given already rewritten (or deliberately not)
-  so.reference_only = reference_only;
-  so.num_threads = threads;
-  auto s = Session::Create(m, so);
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
-  if (!s.ok()) return {};
-  auto out = (*s)->Run(feeds);
-  EXPECT_TRUE(out.ok()) << out.status().ToString();
-  return out.ok() ? *out : std::vector<Tensor>{};
+std::vector<Tensor> RunSession(const Model& m, const testing::Feeds& feeds, bool reference_only) {
+  return testing::RunWithoutPasses(m, feeds, reference_only);
 }
 
 // The default pipeline up to (not including) the layout passes, optionally with fusion.

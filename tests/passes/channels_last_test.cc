@@ -25,16 +25,7 @@ int CountMarked(const Graph& g) {
 }
 
 std::vector<Tensor> RunSession(const Model& m, const testing::Feeds& feeds, bool reference_only) {
-  SessionOptions so;
-  so.optimize = false;  // the model is given already rewritten (or deliberately not)
-  so.reference_only = reference_only;
-  so.num_threads = 2;
-  auto s = Session::Create(m, so);
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
-  if (!s.ok()) return {};
-  auto out = (*s)->Run(feeds);
-  EXPECT_TRUE(out.ok()) << out.status().ToString();
-  return out.ok() ? *out : std::vector<Tensor>{};
+  return testing::RunWithoutPasses(m, feeds, reference_only);
 }
 
 std::unique_ptr<Model> Rewritten(const Model& m, int* marked) {

@@ -18,6 +18,7 @@
 #include "backends/cpu/run_node.h"
 #include "graph/ir.h"
 #include "passes/passes.h"
+#include "runtime/session.h"
 
 namespace greenai::testing {
 
@@ -120,6 +121,21 @@ inline void ExpectClose(const std::vector<Tensor>& a, const std::vector<Tensor>&
     }
     EXPECT_EQ(bad, 0);
   }
+}
+
+// Runs an already rewritten model (or one deliberately left alone) in a Session without the
+// default passes, on the fast or the reference kernels; failures are test failures.
+inline std::vector<Tensor> RunWithoutPasses(const Model& m, const Feeds& feeds, bool reference_only, int threads = 2) {
+  SessionOptions so;
+  so.optimize = false;
+  so.reference_only = reference_only;
+  so.num_threads = threads;
+  auto s = Session::Create(m, so);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) return {};
+  auto out = (*s)->Run(feeds);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return out.ok() ? *out : std::vector<Tensor>{};
 }
 
 // Runs `n` on its best kernel and on its reference kernel (RunNode): the best one must be
