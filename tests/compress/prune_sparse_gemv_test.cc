@@ -16,9 +16,12 @@
 
 #include "backends/cpu/run_node.h"
 #include "backends/cpu/sparse_gemv.h"
+#include "sparse_test_util.h"
 
 namespace greenai {
 namespace {
+
+using sparsetest::RunPlanned;
 
 // Random [K, N] weight (w[k * N + n]) with `zero_frac` zeros (1: all zero). Otherwise channel
 // n % 13 == 0 is empty, n % 13 == 1 dense, n % 13 == 2 holds one non-zero at k = K - 1 (density
@@ -205,40 +208,6 @@ void ExpectClose(const Tensor& a, const Tensor& b, const std::string& what) {
   }
 }
 
-// Creates `kernel_name` with input 0's leading dims (Gemm/MatMul: dim 0; Conv: H, W = rows, 1)
-// planned as `plan_rows` (-1: unknown), runs it into a NaN-filled output; nullopt if declined.
-std::optional<Tensor> RunPlanned(const Node& node, const std::vector<Tensor>& in, std::string_view kernel_name,
-                                 int64_t plan_rows, const Shape& out_shape, ThreadPool& pool) {
-  std::vector<TensorType> types;
-  std::vector<const Tensor*> consts;
-  for (const auto& t : in) {
-    types.push_back(TensorType::Of(t.dtype(), t.shape()));
-    consts.push_back(&t);
-  }
-  consts[0] = nullptr;
-  if (node.op_type == "Conv") {
-    types[0].dims[2] = plan_rows;
-    types[0].dims[3] = plan_rows < 0 ? -1 : 1;
-  } else {
-    types[0].dims[0] = plan_rows;
-  }
-  KernelInfo info{node, 17, types, consts, {TensorType::Of(DType::kF32, out_shape)}, pool.num_threads()};
-  for (const KernelDef* d : KernelRegistry::Get().Candidates("", node.op_type)) {
-    if (d->name != kernel_name) continue;
-    auto k = d->create(info);
-    if (!k.ok()) return std::nullopt;
-    Tensor y = AllocateOutput(info.output_types[0], /*nan_prefill=*/true).value();
-    KernelContext ctx;
-    for (const auto& t : in) ctx.inputs.push_back(&t);
-    ctx.outputs = {&y};
-    ctx.pool = &pool;
-    const Status st = (*k)->Run(ctx);
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    return y;
-  }
-  ADD_FAILURE() << "no kernel named " << kernel_name;
-  return std::nullopt;
-}
 
 Node GemmNode(bool tb, float alpha, float beta, bool with_c) {
   Node node;

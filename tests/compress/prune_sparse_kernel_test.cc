@@ -12,9 +12,12 @@
 #include <string_view>
 
 #include "backends/cpu/run_node.h"
+#include "sparse_test_util.h"
 
 namespace greenai {
 namespace {
+
+using sparsetest::RunPlanned;
 
 Tensor RandomT(Shape s, uint32_t seed, double zero_frac = 0) {
   std::mt19937 rng(seed);
@@ -118,40 +121,6 @@ Tensor SparseWeight(Shape s, int n_axis, uint32_t seed, double zero_frac = 0.9, 
   return w;
 }
 
-// Creates `kernel_name` for `node` planned with activation rows `plan_rows` (-1: dynamic), runs
-// it on `in` with `pool` into a NaN-filled output of `out_shape`. Empty result if it declined.
-std::optional<Tensor> RunPlanned(const Node& node, const std::vector<Tensor>& in, std::string_view kernel_name,
-                                 int64_t plan_rows, const Shape& out_shape, ThreadPool& pool) {
-  std::vector<TensorType> types;
-  std::vector<const Tensor*> consts;
-  for (const auto& t : in) {
-    types.push_back(TensorType::Of(t.dtype(), t.shape()));
-    consts.push_back(&t);
-  }
-  consts[0] = nullptr;
-  if (node.op_type == "Conv") {  // rows = H * W: plan H = rows, W = 1 (or both unknown)
-    types[0].dims[2] = plan_rows;
-    types[0].dims[3] = plan_rows < 0 ? -1 : 1;
-  } else {
-    types[0].dims[0] = plan_rows;
-  }
-  KernelInfo info{node, 17, types, consts, {TensorType::Of(DType::kF32, out_shape)}, pool.num_threads()};
-  for (const KernelDef* d : KernelRegistry::Get().Candidates("", node.op_type)) {
-    if (d->name != kernel_name) continue;
-    auto k = d->create(info);
-    if (!k.ok()) return std::nullopt;
-    Tensor y = AllocateOutput(info.output_types[0], /*nan_prefill=*/true).value();
-    KernelContext ctx;
-    for (const auto& t : in) ctx.inputs.push_back(&t);
-    ctx.outputs = {&y};
-    ctx.pool = &pool;
-    const Status st = (*k)->Run(ctx);
-    EXPECT_TRUE(st.ok()) << st.ToString();
-    return y;
-  }
-  ADD_FAILURE() << "no kernel named " << kernel_name;
-  return std::nullopt;
-}
 
 Tensor Reference(const Node& node, const std::vector<Tensor>& in) {
   RunNodeOptions ref;

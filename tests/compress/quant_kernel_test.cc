@@ -7,19 +7,14 @@
 #include <random>
 
 #include "backends/cpu/run_node.h"
+#include "quant_test_util.h"
 #include "core/thread_pool.h"
 #include "ops/layout.h"
 
 namespace greenai {
 namespace {
 
-template <typename T>
-Tensor RandomInts(Shape s, int lo, int hi, std::mt19937& rng) {
-  Tensor t = Tensor::Create(DTypeOf<T>(), std::move(s)).value();
-  std::uniform_int_distribution<int> d(lo, hi);
-  for (auto& v : t.span<T>()) v = static_cast<T>(d(rng));
-  return t;
-}
+using quanttest::RandomInts;
 
 TEST(Int8Avx2, MatMulIntegerMatchesReference) {
   std::mt19937 rng(42);

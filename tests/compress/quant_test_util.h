@@ -13,6 +13,15 @@
 
 namespace greenai::quanttest {
 
+// Uniform integers in [lo, hi] as a tensor of T.
+template <typename T>
+Tensor RandomInts(Shape s, int lo, int hi, std::mt19937& rng) {
+  Tensor t = Tensor::Create(DTypeOf<T>(), std::move(s)).value();
+  std::uniform_int_distribution<int> d(lo, hi);
+  for (auto& v : t.span<T>()) v = static_cast<T>(d(rng));
+  return t;
+}
+
 inline Tensor RandomTensor(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
   Tensor t = Tensor::Create(DType::kF32, std::move(shape)).value();
   std::mt19937 rng(seed);

@@ -14,6 +14,7 @@
 
 #include "backends/cpu/kernel.h"
 #include "backends/cpu/run_node.h"
+#include "../compress/quant_test_util.h"
 #include "core/thread_pool.h"
 #include "ops/op_table.h"
 #include "ops/qgemm.h"
@@ -21,13 +22,7 @@
 namespace greenai {
 namespace {
 
-template <typename T>
-Tensor RandomInts(Shape s, int lo, int hi, std::mt19937& rng) {
-  Tensor t = Tensor::Create(DTypeOf<T>(), std::move(s)).value();
-  std::uniform_int_distribution<int> d(lo, hi);
-  for (auto& v : t.span<T>()) v = static_cast<T>(d(rng));
-  return t;
-}
+using quanttest::RandomInts;
 
 Node QGemmNode(bool a_zp, bool b_zp, bool bias) {
   Node n;
