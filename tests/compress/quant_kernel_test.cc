@@ -165,6 +165,7 @@ TEST(Int8Avx2, MaxPoolMatchesReference) {
     int64_t ceil_mode;
   };
   const std::vector<Case> cases = {
+      // The first two take the 2x2 fast paths (NCHW and NHWC), the others the generic loops.
       {28, 28, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 0},    // the cnn's pool
       {3, 131, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 0},    // 65 outputs per row: vector loop + tail
       {7, 9, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 1},      // ceil_mode: clipped last row/column

@@ -15,7 +15,9 @@
 //    primitive overhead).
 //  - Planes (n, c) are split across the pool's threads when the tensor is large enough.
 //  - Channels-last marked nodes (ops/layout.h): X is [N, H, W, C] and Y [N, OH, OW, C]; the
-//    max runs over whole C-vectors (32 bytes at a time).
+//    max runs over whole C-vectors (32 bytes at a time). The 2x2 stride-2 window with every
+//    window inside the input takes its four pixels directly (the cnn's 16x28x28 pool at batch
+//    1: 7.3 -> 2.4 us; the generic loop built a pointer list per output pixel).
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -97,8 +99,26 @@ class MaxPool8 : public Kernel {
     const auto* xd = static_cast<const uint8_t*>(x.raw());
     auto* yd = static_cast<uint8_t*>(y.raw());
     const uint8_t b = Bias();
-    const __m256i bias = _mm256_set1_epi8(static_cast<char>(b));
+    // Kernel 2x2, stride 2, no leading pads, every window inside the input (the CNNs' pool):
+    // four fixed pointers per output pixel.
+    const bool fast = g.kernel[0] == 2 && g.kernel[1] == 2 && g.strides[0] == 2 && g.strides[1] == 2 &&
+                      g.dilations[0] == 1 && g.dilations[1] == 1 && g.pad_begin[0] == 0 && g.pad_begin[1] == 0 &&
+                      2 * OH <= H && 2 * OW <= W;
     auto body = [&](int64_t r0, int64_t r1) {
+      if (fast) {
+        for (int64_t r = r0; r < r1; ++r) {  // r = n * OH + oy
+          const int64_t n = r / OH, oy = r % OH;
+          const uint8_t* row0 = xd + (n * H + 2 * oy) * W * C;
+          const uint8_t* row1 = row0 + W * C;
+          uint8_t* out = yd + r * OW * C;
+          for (int64_t ox = 0; ox < OW; ++ox, out += C) {
+            const uint8_t* win[4] = {row0 + 2 * ox * C, row0 + (2 * ox + 1) * C, row1 + 2 * ox * C,
+                                     row1 + (2 * ox + 1) * C};
+            MaxOfPixels(win, 4, C, b, out);
+          }
+        }
+        return;
+      }
       std::vector<const uint8_t*> win;  // the window's in-bounds input pixels
       win.reserve(static_cast<size_t>(g.kernel[0] * g.kernel[1]));
       for (int64_t r = r0; r < r1; ++r) {  // r = n * OH + oy
@@ -118,25 +138,7 @@ class MaxPool8 : public Kernel {
             std::memset(out, 0, static_cast<size_t>(C));
             continue;
           }
-          int64_t c = 0;
-          for (; c + 32 <= C; c += 32) {
-            __m256i m = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(win[0] + c)), bias);
-            for (size_t i = 1; i < win.size(); ++i)
-              m = _mm256_max_epu8(m, _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(win[i] + c)), bias));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), _mm256_xor_si256(m, bias));
-          }
-          for (; c + 16 <= C; c += 16) {
-            const __m128i b16 = _mm256_castsi256_si128(bias);
-            __m128i m = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(win[0] + c)), b16);
-            for (size_t i = 1; i < win.size(); ++i)
-              m = _mm_max_epu8(m, _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(win[i] + c)), b16));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm_xor_si128(m, b16));
-          }
-          for (; c < C; ++c) {
-            uint8_t m = win[0][c] ^ b;
-            for (size_t i = 1; i < win.size(); ++i) m = std::max<uint8_t>(m, win[i][c] ^ b);
-            out[c] = m ^ b;
-          }
+          MaxOfPixels(win.data(), win.size(), C, b, out);
         }
       }
     };
@@ -145,6 +147,32 @@ class MaxPool8 : public Kernel {
     else
       body(0, N * OH);
     return Status::Ok();
+  }
+
+  // out[c] = max over the `count` (>= 1) pixels win[i][c], c < C; bytes xor `b` compare as
+  // unsigned (b = 0x80 for int8).
+  __attribute__((always_inline)) static inline void MaxOfPixels(const uint8_t* const* win, size_t count, int64_t C,
+                                                                uint8_t b, uint8_t* out) {
+    const __m256i bias = _mm256_set1_epi8(static_cast<char>(b));
+    int64_t c = 0;
+    for (; c + 32 <= C; c += 32) {
+      __m256i m = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(win[0] + c)), bias);
+      for (size_t i = 1; i < count; ++i)
+        m = _mm256_max_epu8(m, _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(win[i] + c)), bias));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), _mm256_xor_si256(m, bias));
+    }
+    for (; c + 16 <= C; c += 16) {
+      const __m128i b16 = _mm256_castsi256_si128(bias);
+      __m128i m = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(win[0] + c)), b16);
+      for (size_t i = 1; i < count; ++i)
+        m = _mm_max_epu8(m, _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(win[i] + c)), b16));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm_xor_si128(m, b16));
+    }
+    for (; c < C; ++c) {
+      uint8_t m = win[0][c] ^ b;
+      for (size_t i = 1; i < count; ++i) m = std::max<uint8_t>(m, win[i][c] ^ b);
+      out[c] = m ^ b;
+    }
   }
 
   // Bytes compared as unsigned: int8 is biased by 0x80 on the way in and out.
