@@ -18,7 +18,7 @@ struct Executor::Step {
   std::vector<int> in, out;     // slot per input/output, -1 when omitted
   std::vector<int> release;     // slots whose last use is this step
   bool has_subgraphs = false;
-  bool alias = false;           // output 0 is a view of input 0's buffer (see IsViewOp)
+  bool alias = false;           // output 0 is a view of input 0's buffer (IsViewOp, TransposeIsView)
   // Shape-inference cache.
   bool cache_valid = false;
   std::vector<Shape> cached_shapes;
@@ -39,6 +39,27 @@ bool IsViewOp(const Node& n) {
   if (!n.domain.empty() && n.domain != "ai.onnx") return false;
   return n.op_type == "Reshape" || n.op_type == "Flatten" || n.op_type == "Squeeze" || n.op_type == "Unsqueeze" ||
          n.op_type == "Identity";
+}
+
+// A Transpose that moves only axes of extent 1 (e.g. NCHW -> NHWC with C = 1, or a blocked
+// [N, C/8, 1, 1, 8] tensor back to [N, C, 1, 1]) keeps the elements in order: a view too.
+// Decided per input shape: at plan time on the static shape (an unknown extent counts as
+// not 1), and again at run time.
+bool TransposeIsView(const Node& n, const std::vector<int64_t>& dims) {
+  if ((!n.domain.empty() && n.domain != "ai.onnx") || n.op_type != "Transpose") return false;
+  std::vector<int64_t> perm = n.GetInts("perm");
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  if (perm.empty())
+    for (int64_t i = rank - 1; i >= 0; --i) perm.push_back(i);
+  if (static_cast<int64_t>(perm.size()) != rank) return false;
+  int64_t last = -1;
+  for (int64_t a : perm) {
+    if (a < 0 || a >= rank) return false;
+    if (dims[static_cast<size_t>(a)] == 1) continue;
+    if (a < last) return false;
+    last = a;
+  }
+  return true;
 }
 
 std::vector<int64_t> SmallInts(const Tensor& t) {
@@ -140,7 +161,10 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph, const Mod
     step->kernel_name = ck.name;
     // A view needs a plain tensor input defined in this graph and an output that is not a
     // graph output (those must be owned by the caller).
-    if (IsViewOp(node) && node.outputs.size() == 1 && !step->in.empty() && step->in[0] >= 0 && step->out[0] >= 0 &&
+    const bool view_op =
+        IsViewOp(node) || (!kinfo.input_types.empty() && kinfo.input_types[0].has_shape &&
+                           TransposeIsView(node, kinfo.input_types[0].dims));
+    if (view_op && node.outputs.size() == 1 && !step->in.empty() && step->in[0] >= 0 && step->out[0] >= 0 &&
         !step->has_subgraphs && !ex->is_outer_[static_cast<size_t>(step->in[0])] &&
         !ex->is_graph_output_[static_cast<size_t>(step->out[0])] && !kinfo.input_types.empty() &&
         kinfo.input_types[0].dtype != DType::kString && kinfo.input_types[0].dtype != DType::kUndefined) {
@@ -273,7 +297,8 @@ Status Executor::RunStep(Step& step, size_t index) {
   // A view op whose input and inferred output agree in type and element count: no kernel,
   // no buffer, the output reads the input's memory.
   if (step.alias && kctx.inputs[0] && step.out_types[0].IsFullyKnown() &&
-      step.out_types[0].dtype == kctx.inputs[0]->dtype()) {
+      step.out_types[0].dtype == kctx.inputs[0]->dtype() &&
+      (node.op_type != "Transpose" || TransposeIsView(node, kctx.inputs[0]->shape()))) {
     const Tensor& in = *kctx.inputs[0];
     GREENAI_ASSIGN_OR_RETURN(int64_t n, CheckedNumElements(step.out_types[0].dims));
     if (n == in.numel()) {
