@@ -32,6 +32,7 @@ struct ConvPlan {
   memory src_user, src_mem, w_user, w_mem, b_mem, dst_user, dst_mem;
   dnnl::reorder src_reorder, w_reorder, dst_reorder;
   bool need_src_reorder = false, need_w_reorder = false, need_dst_reorder = false;
+  std::unordered_map<int, memory> args;  // built at the first run; the memories' handles are set per run
 };
 
 class ConvKernel : public Kernel {
@@ -57,7 +58,7 @@ class ConvKernel : public Kernel {
   }
 
   Status Run(KernelContext& ctx) override {
-    return Guard(node_.Describe(), [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
+    return Guard(node_, [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
   }
 
  private:
@@ -83,14 +84,14 @@ class ConvKernel : public Kernel {
       if (p.need_w_reorder) p.w_reorder.execute(stream_, p.w_user, p.w_mem);
     }
     p.dst_user.set_data_handle(y.raw());
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, p.need_src_reorder ? p.src_mem : p.src_user},
-                                         {DNNL_ARG_WEIGHTS, p.need_w_reorder ? p.w_mem : p.w_user},
-                                         {DNNL_ARG_DST, p.need_dst_reorder ? p.dst_mem : p.dst_user}};
-    if (b) {
-      p.b_mem.set_data_handle(const_cast<void*>(b->raw()));
-      args[DNNL_ARG_BIAS] = p.b_mem;
+    if (p.args.empty()) {
+      p.args = {{DNNL_ARG_SRC, p.need_src_reorder ? p.src_mem : p.src_user},
+                {DNNL_ARG_WEIGHTS, p.need_w_reorder ? p.w_mem : p.w_user},
+                {DNNL_ARG_DST, p.need_dst_reorder ? p.dst_mem : p.dst_user}};
+      if (b) p.args[DNNL_ARG_BIAS] = p.b_mem;
     }
-    p.prim.execute(stream_, args);
+    if (b) p.b_mem.set_data_handle(const_cast<void*>(b->raw()));
+    p.prim.execute(stream_, p.args);
     if (p.need_dst_reorder) p.dst_reorder.execute(stream_, p.dst_mem, p.dst_user);
     stream_.wait();
     return Status::Ok();

@@ -142,6 +142,7 @@ struct ConvPlan {
   memory src_user, src_mem, w_mem, b_mem, dst_user, dst_mem;
   dnnl::reorder src_reorder, dst_reorder;
   bool need_src_reorder = false, need_dst_reorder = false;
+  std::unordered_map<int, memory> args;  // built at the first run; the memories' handles are set per run
 };
 
 class QLinearConvKernel : public Kernel {
@@ -153,7 +154,7 @@ class QLinearConvKernel : public Kernel {
   }
 
   Status Run(KernelContext& ctx) override {
-    return Guard(node_.Describe(), [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
+    return Guard(node_, [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
   }
 
  private:
@@ -170,12 +171,14 @@ class QLinearConvKernel : public Kernel {
     p.src_user.set_data_handle(const_cast<void*>(x.raw()));
     if (p.need_src_reorder) p.src_reorder.execute(stream_, p.src_user, p.src_mem);
     p.dst_user.set_data_handle(y.raw());
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, p.need_src_reorder ? p.src_mem : p.src_user},
-                                         {DNNL_ARG_WEIGHTS, p.w_mem},
-                                         {DNNL_ARG_DST, p.need_dst_reorder ? p.dst_mem : p.dst_user}};
-    if (q_.bias.defined()) args[DNNL_ARG_BIAS] = p.b_mem;
-    zp_.Add(args);
-    p.prim.execute(stream_, args);
+    if (p.args.empty()) {
+      p.args = {{DNNL_ARG_SRC, p.need_src_reorder ? p.src_mem : p.src_user},
+                {DNNL_ARG_WEIGHTS, p.w_mem},
+                {DNNL_ARG_DST, p.need_dst_reorder ? p.dst_mem : p.dst_user}};
+      if (q_.bias.defined()) p.args[DNNL_ARG_BIAS] = p.b_mem;
+      zp_.Add(p.args);
+    }
+    p.prim.execute(stream_, p.args);
     if (p.need_dst_reorder) p.dst_reorder.execute(stream_, p.dst_mem, p.dst_user);
     stream_.wait();
     return Status::Ok();

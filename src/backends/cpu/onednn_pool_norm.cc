@@ -44,7 +44,7 @@ class PoolNormKernel : public Kernel {
         stream_(Engine()) {}
 
   Status Run(KernelContext& ctx) override {
-    return Guard(node_.Describe(), [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
+    return Guard(node_, [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
   }
 
  private:

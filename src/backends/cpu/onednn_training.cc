@@ -69,7 +69,7 @@ class CachedKernel : public Kernel {
       : node_(info.node), fallback_(std::move(fallback)), threads_(info.num_threads), stream_(Engine()) {}
 
   Status Run(KernelContext& ctx) override {
-    return Guard(node_.Describe(), [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
+    return Guard(node_, [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
   }
 
  protected:

@@ -37,6 +37,19 @@ dnnl::memory::desc PlainDesc(const Shape& s);
 // Row-major strides as memory::dims.
 dnnl::memory::dims Strides(const Shape& s);
 
+// Guard(node, ...) names the node only when something is thrown (Run calls it every time).
+template <typename F>
+Status Guard(const Node& node, F&& f, bool run_time) {
+  try {
+    return f();
+  } catch (const dnnl::error& e) {
+    return Status(run_time ? StatusCode::kInternal : StatusCode::kUnimplemented,
+                  fmt::format("{}: oneDNN: {} (status {})", node.Describe(), e.what(), static_cast<int>(e.status)));
+  } catch (const std::exception& e) {
+    return Internal("{}: oneDNN kernel: {}", node.Describe(), e.what());
+  }
+}
+
 template <typename F>
 Status Guard(const std::string& who, F&& f, bool run_time = false) {
   try {
