@@ -27,7 +27,7 @@
 //  - One activation row (batch 1, or the last row of M = 32k + 1): sparse_gemv.h, per output
 //    channel a dot over its padded non-zeros 8 at a time, two channels in lockstep, one
 //    horizontal sum per 8 channels; ~0.8 cycles per non-zero on an idle core. Batch 1 splits
-//    the channels across threads by its own rule (>= 4096 non-zeros per thread); the tail row
+//    the channels across threads by its own rule (>= 8192 non-zeros per thread); the tail row
 //    of M = 32k + 1 runs inside its tile's work unit. A static batch planned without the GEMV
 //    form (e.g. 2) runs a single row as an 8-row tile.
 //  - More rows: 32 at a time (the last tile 8, 16 or 24 wide) are packed into [K][T] tiles

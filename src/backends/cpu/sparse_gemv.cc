@@ -32,12 +32,15 @@ namespace greenai::sparse {
 
 namespace {
 
-// Each thread gets at least this many padded non-zeros, so 2 threads from 8192 on. 2 threads /
-// 1 thread for Dots alone on random 90 %-zero weights (2-vCPU VM, pool threads awake, median of
-// 15 interleaved runs, 3 runs): 1.6-1.8 at 1.9K non-zeros, 1.2-1.3 at 3.6K, 0.85-0.97 at 7.1K,
+// Each thread gets at least this many padded non-zeros, so 2 threads from 16K on. Dots alone on
+// random 90 %-zero weights, 2 threads / 1 thread (2-vCPU VM, pool threads awake, median of 15
+// interleaved runs, 3 runs): 1.6-1.8 at 1.9K non-zeros, 1.2-1.3 at 3.6K, 0.85-0.97 at 7.1K,
 // 0.77-0.79 at 10.6K, 0.69-0.72 at 14K (512x256), 0.58-0.60 at 42K (784x512): the fork/join
-// costs ~1-1.5 us.
-constexpr int64_t kGemvMinNonZerosPerThread = 4096;
+// costs ~1-1.5 us. Through the whole kernel (bench_sparse, session 6, 3 alternations of 5
+// interleaved repetitions on 2 threads) the 512x256 layer's 14K took 5.6-6.5 us split in two
+// and 5.1-5.6 us on one thread (the threshold was 4096 until then); the 784x512 layer's 42K
+// still gains from the split.
+constexpr int64_t kGemvMinNonZerosPerThread = 8192;
 constexpr int64_t kMaxParts = 64;
 
 #if defined(__AVX2__) && defined(__FMA__)

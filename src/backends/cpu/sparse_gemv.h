@@ -14,8 +14,8 @@
 //    (bit-identical for any thread count). They differ from the dense kernels only by float
 //    summation order; a non-finite x[k] can turn an infinite output into NaN (the pad's 0 * inf).
 //  - Threads (Gemv): the channels are split into GemvThreads ranges of equal padded non-zero
-//    count, at least 4096 non-zeros per thread (so 2 threads from 8192 on: the fork/join costs
-//    ~1-1.5 us, see sparse_gemv.cc for the measurement). Dots never forks.
+//    count, at least 8192 non-zeros per thread (so 2 threads from 16K on: the fork/join costs
+//    ~1-1.5 us, see sparse_gemv.cc for the measurements). Dots never forks.
 //  - No allocation at run time. Thread safety: the weight is read-only after building.
 #pragma once
 
