@@ -47,6 +47,7 @@ bool IsViewOp(const Node& n) {
 // not 1), and again at run time.
 bool TransposeIsView(const Node& n, const std::vector<int64_t>& dims) {
   if ((!n.domain.empty() && n.domain != "ai.onnx") || n.op_type != "Transpose") return false;
+  if (HasLayoutMark(n)) return false;  // its perm would not be the physical one
   std::vector<int64_t> perm = n.GetInts("perm");
   const int64_t rank = static_cast<int64_t>(dims.size());
   if (perm.empty())
