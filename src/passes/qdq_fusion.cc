@@ -18,17 +18,14 @@
 // Preserves: tolerance. The fused result differs from the unfused float evaluation by at
 // most one quantization step of y (float re-association in the requantization).
 #include <cmath>
-#include <unordered_set>
 
+#include "passes/fusion_matcher.h"
 #include "passes/passes.h"
 
 namespace greenai {
 
 namespace {
 
-bool IsDefaultOp(const Node& n, const char* op) {
-  return (n.domain.empty() || n.domain == "ai.onnx") && n.op_type == op;
-}
 
 struct DqInfo {
   const Node* node = nullptr;
@@ -58,7 +55,6 @@ std::optional<DqInfo> ProducerDq(const Graph& g, const std::unordered_map<std::s
   return d;
 }
 
-bool Int8(DType t) { return t == DType::kU8 || t == DType::kI8; }
 
 // Activation DQ: per-tensor with an 8-bit zero point (the zero point's dtype tells the data's).
 bool PerTensor8(const DqInfo& d) { return d.scale_t->numel() == 1 && d.zp_t && d.zp_t->numel() == 1 && Int8(d.zp_t->dtype()); }
@@ -72,13 +68,11 @@ bool SameParams(const Tensor& a, const Tensor& b) {
 
 int32_t Zp(const Tensor& z, int64_t i) { return static_cast<int32_t>(z.GetAsDouble(z.numel() == 1 ? 0 : i)); }
 
-class Fuser {
+class Fuser : FusionMatcher {
  public:
-  Fuser(Model& m) : g_(*m.graph) {}
+  explicit Fuser(Model& m) : FusionMatcher(*m.graph) {}
 
   int Run() {
-    prod_ = g_.BuildProducerMap();
-    uses_ = g_.BuildUseCounts();
     std::vector<Node*> snapshot;
     for (const auto& n : g_.nodes()) snapshot.push_back(n.get());
     for (Node* q : snapshot) {
@@ -90,19 +84,11 @@ class Fuser {
       if (ys.numel() != 1 || yz.numel() != 1 || !Int8(yz.dtype()) || ys.dtype() != DType::kF32) continue;
       if (TryPassThrough(*q, ys, yz) || TryLinear(*q, ys, yz)) ++fused_;
     }
-    g_.RemoveNodesIf([&](const Node& n) { return removed_.count(&n) != 0; });
+    RemoveMatched();
     return fused_;
   }
 
  private:
-  bool Sole(const std::string& v) const {
-    auto u = uses_.find(v);
-    return u != uses_.end() && u->second == 1 && !g_.IsGraphOutput(v);
-  }
-  Node* Producer(const std::string& v) const {
-    auto it = prod_.find(v);
-    return it == prod_.end() || removed_.count(it->second.first) ? nullptr : it->second.first;
-  }
   std::string Init(const std::string& base, Tensor t) {
     const std::string n = g_.UniqueName(base);
     g_.AddInitializer(n, std::move(t));
@@ -251,10 +237,6 @@ class Fuser {
     return true;
   }
 
-  Graph& g_;
-  std::unordered_map<std::string, std::pair<Node*, int>> prod_;
-  std::unordered_map<std::string, int> uses_;
-  std::unordered_set<const Node*> removed_;
   int fused_ = 0;
 };
 

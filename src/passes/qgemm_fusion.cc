@@ -11,45 +11,26 @@
 // (ops/qgemm.h), which is by definition this chain: preserves outputs exactly. It is what
 // QdqFusion writes for a quantized MatMul/Gemm with a bias; the fused kernel then never
 // materializes the int32 matrix. Anything else is left alone.
-#include <unordered_set>
-
 #include "ops/qgemm.h"
+#include "passes/fusion_matcher.h"
 #include "passes/passes.h"
 
 namespace greenai {
 namespace {
 
-bool IsDefaultOp(const Node& n, const char* op) {
-  return (n.domain.empty() || n.domain == "ai.onnx") && n.op_type == op;
-}
-
-bool Int8(DType t) { return t == DType::kU8 || t == DType::kI8; }
-
-class Matcher {
+class Matcher : FusionMatcher {
  public:
-  explicit Matcher(Model& m) : model_(m), g_(*m.graph) {
-    prod_ = g_.BuildProducerMap();
-    uses_ = g_.BuildUseCounts();
-  }
+  explicit Matcher(Model& m) : FusionMatcher(*m.graph), model_(m) {}
 
   int Run() {
     int fused = 0;
     for (const auto& np : g_.nodes())
       if (!removed_.count(np.get()) && IsDefaultOp(*np, "QuantizeLinear") && TryFuse(*np)) ++fused;
-    g_.RemoveNodesIf([&](const Node& n) { return removed_.count(&n) != 0; });
+    RemoveMatched();
     return fused;
   }
 
  private:
-  // Read by exactly one node input and not a graph output.
-  bool Sole(const std::string& v) const {
-    auto u = uses_.find(v);
-    return u != uses_.end() && u->second == 1 && !g_.IsGraphOutput(v);
-  }
-  Node* Producer(const std::string& v) const {
-    auto it = prod_.find(v);
-    return it == prod_.end() || removed_.count(it->second.first) ? nullptr : it->second.first;
-  }
   const Tensor* Const(const std::string& v) const {
     return !v.empty() && IsConstant(g_, v) ? g_.FindInitializer(v) : nullptr;
   }
@@ -128,10 +109,6 @@ class Matcher {
   }
 
   Model& model_;
-  Graph& g_;
-  std::unordered_map<std::string, std::pair<Node*, int>> prod_;
-  std::unordered_map<std::string, int> uses_;
-  std::unordered_set<const Node*> removed_;
 };
 
 }  // namespace

@@ -21,6 +21,7 @@
 namespace greenai {
 namespace {
 
+using sparsetest::GemmNode;
 using sparsetest::RunPlanned;
 
 // Random [K, N] weight (w[k * N + n]) with `zero_frac` zeros (1: all zero). Otherwise channel
@@ -206,20 +207,6 @@ void ExpectClose(const Tensor& a, const Tensor& b, const std::string& what) {
     ASSERT_TRUE(std::isfinite(x)) << what << " element " << i;
     ASSERT_NEAR(x, y, 1e-4f * (1 + std::fabs(y))) << what << " element " << i;
   }
-}
-
-
-Node GemmNode(bool tb, float alpha, float beta, bool with_c) {
-  Node node;
-  node.op_type = "Gemm";
-  node.name = "g";
-  node.inputs = {"A", "B"};
-  if (with_c) node.inputs.push_back("C");
-  node.outputs = {"Y"};
-  if (tb) node.SetInt("transB", 1);
-  node.SetFloat("alpha", alpha);
-  node.SetFloat("beta", beta);
-  return node;
 }
 
 // Batch 1 and 33 (32 + a single-row tail) planned as 1, dynamic, 33 and 2 (no row form: the

@@ -17,6 +17,7 @@
 namespace greenai {
 namespace {
 
+using sparsetest::GemmNode;
 using sparsetest::RunPlanned;
 
 Tensor RandomT(Shape s, uint32_t seed, double zero_frac = 0) {
@@ -128,19 +129,6 @@ Tensor Reference(const Node& node, const std::vector<Tensor>& in) {
   auto r = RunNode(node, in, ref);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? (*r)[0] : Tensor();
-}
-
-Node GemmNode(bool tb, float alpha, float beta, bool with_c = true) {
-  Node node;
-  node.op_type = "Gemm";
-  node.name = "g";
-  node.inputs = {"A", "B"};
-  if (with_c) node.inputs.push_back("C");
-  node.outputs = {"Y"};
-  if (tb) node.SetInt("transB", 1);
-  node.SetFloat("alpha", alpha);
-  node.SetFloat("beta", beta);
-  return node;
 }
 
 bool BitEqual(const Tensor& a, const Tensor& b) {

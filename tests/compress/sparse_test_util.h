@@ -13,6 +13,21 @@
 
 namespace greenai::sparsetest {
 
+// Gemm node "g": Y = alpha * A B(^T when tb) + beta * C (C only when with_c).
+inline Node GemmNode(bool tb, float alpha, float beta, bool with_c = true) {
+  Node node;
+  node.op_type = "Gemm";
+  node.name = "g";
+  node.inputs = {"A", "B"};
+  if (with_c) node.inputs.push_back("C");
+  node.outputs = {"Y"};
+  if (tb) node.SetInt("transB", 1);
+  node.SetFloat("alpha", alpha);
+  node.SetFloat("beta", beta);
+  return node;
+}
+
+
 // Creates `kernel_name` for `node` with input 0's leading dims (Gemm/MatMul: dim 0; Conv: H, W =
 // rows, 1) planned as `plan_rows` (-1: unknown), runs it on `in` with `pool` into a NaN-filled
 // output of `out_shape`. nullopt when the kernel declined.

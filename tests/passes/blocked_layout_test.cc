@@ -19,16 +19,9 @@ namespace {
 
 using testing::CountOps;
 using testing::RandomTensor;
+using testing::RunWithoutPasses;
 
-int CountBlocked(const Graph& g) {
-  int n = 0;
-  for (const auto& np : g.nodes()) n += IsBlocked8(*np) ? 1 : 0;
-  return n;
-}
-
-std::vector<Tensor> RunSession(const Model& m, const testing::Feeds& feeds, bool reference_only) {
-  return testing::RunWithoutPasses(m, feeds, reference_only);
-}
+int CountBlocked(const Graph& g) { return testing::CountNodes(g, IsBlocked8); }
 
 // The default pipeline up to (not including) the layout passes, optionally with fusion.
 std::unique_ptr<Model> Prepared(const Model& m, bool fuse) {
@@ -114,16 +107,16 @@ TEST_P(BlockedCnn, IsExactOnFastAndReferenceKernels) {
       Tensor x = RandomTensor({batch, 3, 20, 18}, 11 + static_cast<uint32_t>(batch));
       testing::Feeds feeds = {{"x", x}, {"ws", RandomTensor({16, 3, 1, 1}, 5)}};
       for (bool ref : {false, true}) {
-        auto want = RunSession(*plain, feeds, ref);
-        auto got = RunSession(*blocked, feeds, ref);
+        auto want = RunWithoutPasses(*plain, feeds, ref);
+        auto got = RunWithoutPasses(*blocked, feeds, ref);
         ASSERT_EQ(want.size(), 2u);
         testing::ExpectBitExact(got, want);
       }
       // The unfused, unrewritten graph on reference kernels is the oracle for the fused forms.
-      testing::ExpectClose(RunSession(*blocked, feeds, false), RunSession(*m, feeds, true), 1e-4, 1e-4);
+      testing::ExpectClose(RunWithoutPasses(*blocked, feeds, false), RunWithoutPasses(*m, feeds, true), 1e-4, 1e-4);
       auto eager = testing::RunEager(*blocked, feeds);
       ASSERT_TRUE(eager.ok()) << eager.status().ToString();
-      testing::ExpectBitExact(*eager, RunSession(*plain, feeds, true));
+      testing::ExpectBitExact(*eager, RunWithoutPasses(*plain, feeds, true));
     }
   }
 }
@@ -137,7 +130,7 @@ TEST(FusedActivation, EqualsUnfusedBitForBit) {
   Tensor x = RandomTensor({2, 3, 20, 18}, 21);
   testing::Feeds feeds = {{"x", x}, {"ws", RandomTensor({16, 3, 1, 1}, 5)}};
   for (bool ref : {false, true})
-    testing::ExpectBitExact(RunSession(*Prepared(*m, true), feeds, ref), RunSession(*Prepared(*m, false), feeds, ref));
+    testing::ExpectBitExact(RunWithoutPasses(*Prepared(*m, true), feeds, ref), RunWithoutPasses(*Prepared(*m, false), feeds, ref));
   auto s = Session::Create(*m, SessionOptions{});
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(CountOps((*s)->graph(), "Sigmoid"), 0);
@@ -164,7 +157,7 @@ TEST(FusedActivation, GemmThroughTheAdapter) {
     EXPECT_EQ(CountOps(*fused->graph, act), 0) << act;
     testing::Feeds feeds = {{"x", RandomTensor({5, 37}, 9, -3.f, 3.f)}};
     for (bool ref : {false, true})
-      testing::ExpectBitExact(RunSession(*fused, feeds, ref), RunSession(*Prepared(*m, false), feeds, ref));
+      testing::ExpectBitExact(RunWithoutPasses(*fused, feeds, ref), RunWithoutPasses(*Prepared(*m, false), feeds, ref));
   }
 }
 
@@ -180,7 +173,7 @@ TEST(BlockedLayout, ResNetRunsBlockedEndToEnd) {
   EXPECT_EQ(CountOps(*blocked->graph, "Transpose"), 1);
   Tensor x = RandomTensor({2, 3, 32, 32}, 5);
   testing::Feeds feeds = {{(*built)->graph->inputs[0].name, x}};
-  testing::ExpectBitExact(RunSession(*blocked, feeds, false), RunSession(*plain, feeds, false));
+  testing::ExpectBitExact(RunWithoutPasses(*blocked, feeds, false), RunWithoutPasses(*plain, feeds, false));
 }
 
 TEST(BlockedLayout, SingleConvAndOddChannelsAreLeftAlone) {

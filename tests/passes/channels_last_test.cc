@@ -17,16 +17,9 @@ namespace {
 
 using testing::CountOps;
 using testing::RandomTensor;
+using testing::RunWithoutPasses;
 
-int CountMarked(const Graph& g) {
-  int n = 0;
-  for (const auto& np : g.nodes()) n += IsChannelsLast(*np) ? 1 : 0;
-  return n;
-}
-
-std::vector<Tensor> RunSession(const Model& m, const testing::Feeds& feeds, bool reference_only) {
-  return testing::RunWithoutPasses(m, feeds, reference_only);
-}
+int CountMarked(const Graph& g) { return testing::CountNodes(g, IsChannelsLast); }
 
 std::unique_ptr<Model> Rewritten(const Model& m, int* marked) {
   auto r = m.Clone();
@@ -92,8 +85,8 @@ TEST_P(ChannelsLastInt8, ConvPoolChainIsExact) {
   for (auto& v : x.span<uint8_t>()) v = static_cast<uint8_t>(rng() % 256);
   testing::Feeds feeds = {{"x", x}};
   for (bool ref : {false, true}) {
-    auto want = RunSession(*m, feeds, ref);
-    auto got = RunSession(*cl, feeds, ref);
+    auto want = RunWithoutPasses(*m, feeds, ref);
+    auto got = RunWithoutPasses(*cl, feeds, ref);
     ASSERT_EQ(want.size(), 2u);
     ASSERT_EQ(got.size(), 2u);
     testing::ExpectBitExact(got, want);
@@ -101,7 +94,7 @@ TEST_P(ChannelsLastInt8, ConvPoolChainIsExact) {
   // The eager reference runner (RunNode per node, adapters around reference kernels) agrees.
   auto eager = testing::RunEager(*cl, feeds);
   ASSERT_TRUE(eager.ok()) << eager.status().ToString();
-  testing::ExpectBitExact(*eager, RunSession(*m, feeds, true));
+  testing::ExpectBitExact(*eager, RunWithoutPasses(*m, feeds, true));
 }
 
 INSTANTIATE_TEST_SUITE_P(WeightRange, ChannelsLastInt8, ::testing::Values(64, 127));

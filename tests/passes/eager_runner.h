@@ -159,4 +159,12 @@ inline int CountOps(const Graph& g, const std::string& op) {
   return c;
 }
 
+// Nodes for which pred(node) holds (e.g. the ones a layout pass marked).
+template <typename Pred>
+int CountNodes(const Graph& g, Pred pred) {
+  int c = 0;
+  for (const auto& n : g.nodes()) c += pred(*n) ? 1 : 0;
+  return c;
+}
+
 }  // namespace greenai::testing
