@@ -11,7 +11,9 @@ compared with ORT's (rtol/atol below); a mismatch is flagged in the table and ma
 script exit 1.
 
 Usage: compare.py --tool BUILD/greenai_ort_bench [--workdir DIR] [--image 224] [--rounds 3]
-                  [--repeat 5] [--threads 2] [--only REGEX] [--json FILE]
+                  [--repeat 5] [--threads 2] [--only REGEX] [--json FILE] [--conv-layers]
+--conv-layers adds ResNet-18's four 3x3 convolution shapes, each as its own model
+(e.g. `--conv-layers --only conv3x3` compares the convolutions layer by layer).
 """
 import argparse
 import json
@@ -79,10 +81,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default=None, help="regex on model names")
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--conv-layers", action="store_true", help="also export single-convolution models")
     args = ap.parse_args()
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="greenai_ort_")
-    p = subprocess.run([args.tool, "export", workdir, "--image", str(args.image)], capture_output=True, text=True)
+    export = [args.tool, "export", workdir, "--image", str(args.image)] + (["--conv-layers"] if args.conv_layers else [])
+    p = subprocess.run(export, capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"compare.py: export failed: {p.stderr.strip()}")
     with open(os.path.join(workdir, "manifest.json")) as f:

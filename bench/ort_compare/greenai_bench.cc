@@ -1,9 +1,11 @@
 // greenai_ort_bench: the C++ half of the greenai vs ONNX Runtime speed comparison
 // (bench/ort_compare/compare.py drives it; `make bench` runs both).
 //
-//   greenai_ort_bench export DIR [--image N]
+//   greenai_ort_bench export DIR [--image N] [--conv-layers]
 //       Builds the project's benchmark models (src/bench/models.h), writes DIR/<model>.onnx,
 //       seeded inputs DIR/<model>.<input>.npy, and DIR/manifest.json listing them.
+//       --conv-layers adds ResNet-18's four 3x3 convolution shapes at batch 1, each alone
+//       (Conv + bias + Relu): conv3x3_c64_56, conv3x3_c128_28, conv3x3_c256_14, conv3x3_c512_7.
 //   greenai_ort_bench time MODEL.onnx --input NAME=FILE.npy ... [--repeat N] [--warmup W]
 //                     [--threads T] [--out DIR] [--no-optimize]
 //       Plans MODEL once, runs it W times untimed then N times timed; prints one JSON object
@@ -54,7 +56,25 @@ struct Entry {
   std::vector<std::pair<std::string, Tensor>> inputs;
 };
 
-int Export(const std::string& dir, int image) {
+// One 3x3 convolution (pad 1, C -> C channels, bias) + Relu on [1, C, hw, hw].
+Result<std::unique_ptr<Model>> BuildConvLayer(int64_t c, int64_t hw, uint32_t seed) {
+  auto m = std::make_unique<Model>();
+  m->opset_imports.push_back({"", 17});
+  greenai::Graph& g = *m->graph;
+  g.inputs.push_back({"input", greenai::TensorType::Of(DType::kF32, {1, c, hw, hw}), ""});
+  Tensor w = RandomNormal({c, c, 3, 3}, seed);
+  for (float& v : w.span<float>()) v *= 0.05f;
+  g.AddInitializer("W", std::move(w));
+  g.AddInitializer("B", RandomNormal({c}, seed + 1));
+  greenai::Node* conv = g.AddNode("Conv", {"input", "W", "B"}, {"conv"}, "conv");
+  conv->SetInts("kernel_shape", {3, 3});
+  conv->SetInts("pads", {1, 1, 1, 1});
+  g.AddNode("Relu", {"conv"}, {"output"}, "relu");
+  g.outputs.push_back({"output", greenai::TensorType::Of(DType::kF32, {1, c, hw, hw}), ""});
+  return m;
+}
+
+int Export(const std::string& dir, int image, bool conv_layers) {
   std::filesystem::create_directories(dir);
   std::vector<Entry> entries;
   const std::string img = std::to_string(image);
@@ -70,6 +90,11 @@ int Export(const std::string& dir, int image) {
     entries.push_back({"bert_l4_h256_s128", greenai::bench::BuildBertEncoder(4, 256, 4, 128, 1),
                        {{"hidden_states", RandomNormal({1, 128, 256}, 15)}, {"attention_mask", mask}}});
   }
+  if (conv_layers)
+    for (auto [c, hw] : {std::pair<int64_t, int64_t>{64, 56}, {128, 28}, {256, 14}, {512, 7}})
+      entries.push_back({"conv3x3_c" + std::to_string(c) + "_" + std::to_string(hw),
+                         BuildConvLayer(c, hw, static_cast<uint32_t>(20 + c)),
+                         {{"input", RandomNormal({1, c, hw, hw}, static_cast<uint32_t>(30 + c))}}});
   nlohmann::json manifest = nlohmann::json::array();
   for (auto& e : entries) {
     if (!e.model.ok()) return Fail(e.model.status());
@@ -172,13 +197,16 @@ int main(int argc, char** argv) {
   greenai::ShortOpenMPSpin(argv);
   if (argc >= 3 && std::string(argv[1]) == "export") {
     int image = 224;
-    for (int i = 3; i + 1 < argc; ++i)
-      if (std::string(argv[i]) == "--image") image = std::atoi(argv[i + 1]);
-    return Export(argv[2], image);
+    bool conv_layers = false;
+    for (int i = 3; i < argc; ++i) {
+      if (std::string(argv[i]) == "--image" && i + 1 < argc) image = std::atoi(argv[i + 1]);
+      if (std::string(argv[i]) == "--conv-layers") conv_layers = true;
+    }
+    return Export(argv[2], image, conv_layers);
   }
   if (argc >= 2 && std::string(argv[1]) == "time") return Time(argc, argv);
   std::fprintf(stderr,
-               "usage: greenai_ort_bench export DIR [--image N]\n"
+               "usage: greenai_ort_bench export DIR [--image N] [--conv-layers]\n"
                "       greenai_ort_bench time MODEL.onnx --input NAME=FILE.npy ... [--repeat N] [--warmup W] "
                "[--threads T] [--out DIR] [--no-optimize]\n");
   return 2;
