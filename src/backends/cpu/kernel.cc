@@ -19,6 +19,7 @@ void AddRefQGemmKernels(std::vector<KernelDef>& defs);
 void AddQGemmFastKernels(std::vector<KernelDef>& defs);
 void AddInt8PoolKernels(std::vector<KernelDef>& defs);
 void AddBlockedPoolKernels(std::vector<KernelDef>& defs);
+void AddBlockedConvKernels(std::vector<KernelDef>& defs);
 void AddPackedGemmKernels(std::vector<KernelDef>& defs);
 void AddLayoutKernels(std::vector<KernelDef>& defs);
 Result<CreatedKernel> CreateLaidOutKernel(const KernelInfo& info, bool reference_only);
@@ -48,6 +49,7 @@ KernelRegistry::KernelRegistry() {
   AddQGemmFastKernels(defs_);
   AddInt8PoolKernels(defs_);
   AddBlockedPoolKernels(defs_);
+  AddBlockedConvKernels(defs_);
   AddPackedGemmKernels(defs_);
   AddLayoutKernels(defs_);
 }
