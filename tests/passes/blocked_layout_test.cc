@@ -284,19 +284,14 @@ TEST(BlockedLayout, DirectConvKernelMatchesReference) {
     x.data<float>()[3] = std::numeric_limits<float>::quiet_NaN();
     std::vector<Tensor> in = {x, RandomTensor({c.m, c.c / c.group, c.k[0], c.k[1]}, ++seed, -0.5f, 0.5f)};
     if (c.bias) in.push_back(RandomTensor({c.m}, ++seed));
-    RunNodeOptions fast, ref;
+    std::vector<Tensor> y, r;
     std::string_view name;
-    fast.kernel_name_out = &name;
-    ref.reference_only = true;
-    auto y = RunNode(n, in, fast);
-    auto r = RunNode(n, in, ref);
-    ASSERT_TRUE(y.ok()) << y.status().ToString();
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_NO_FATAL_FAILURE(testing::RunBestAndReference(n, in, &y, &r, &name));
     EXPECT_EQ(name, c.kernel) << "case M=" << c.m << " group " << c.group;
-    ASSERT_EQ((*y)[0].shape(), (*r)[0].shape());
+    ASSERT_EQ(y[0].shape(), r[0].shape());
     int bad = 0, nans = 0;
-    for (int64_t i = 0; i < (*r)[0].numel(); ++i) {
-      const float a = (*y)[0].data<float>()[i], b = (*r)[0].data<float>()[i];
+    for (int64_t i = 0; i < r[0].numel(); ++i) {
+      const float a = y[0].data<float>()[i], b = r[0].data<float>()[i];
       nans += std::isnan(b);
       const bool ok = std::isnan(b) ? std::isnan(a) : std::fabs(a - b) <= 1e-5f + 1e-5f * std::fabs(b);
       if (!ok && ++bad <= 3) ADD_FAILURE() << "case M=" << c.m << " k " << c.k[0] << " [" << i << "]: " << a << " vs " << b;

@@ -140,17 +140,27 @@ inline std::vector<Tensor> RunWithoutPasses(const Model& m, const Feeds& feeds, 
 
 // Runs `n` on its best kernel and on its reference kernel (RunNode): the best one must be
 // `want_kernel` and give the same bits.
-inline void ExpectKernelBitExact(const Node& n, const std::vector<Tensor>& in, std::string_view want_kernel) {
-  RunNodeOptions fast, ref;
-  std::string_view name;
-  fast.kernel_name_out = &name;
-  ref.reference_only = true;
+// Runs `n` (RunNode) on its best kernel into *best, naming it in *kernel, and on its reference
+// kernel into *ref; fails the test when either run fails.
+inline void RunBestAndReference(const Node& n, const std::vector<Tensor>& in, std::vector<Tensor>* best,
+                                std::vector<Tensor>* ref, std::string_view* kernel) {
+  RunNodeOptions fast, refo;
+  fast.kernel_name_out = kernel;
+  refo.reference_only = true;
   auto y = RunNode(n, in, fast);
-  auto r = RunNode(n, in, ref);
+  auto r = RunNode(n, in, refo);
   ASSERT_TRUE(y.ok()) << y.status().ToString();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
+  *best = std::move(*y);
+  *ref = std::move(*r);
+}
+
+inline void ExpectKernelBitExact(const Node& n, const std::vector<Tensor>& in, std::string_view want_kernel) {
+  std::vector<Tensor> y, r;
+  std::string_view name;
+  ASSERT_NO_FATAL_FAILURE(RunBestAndReference(n, in, &y, &r, &name));
   EXPECT_EQ(name, want_kernel);
-  ExpectBitExact(*y, *r);
+  ExpectBitExact(y, r);
 }
 
 inline int CountOps(const Graph& g, const std::string& op) {

@@ -8,10 +8,11 @@
 //    fused activation none or Relu. Everything else declines and oneDNN's kernel runs (e.g.
 //    the first convolution of an image model, whose 3-channel input is plain NCHW).
 //  - Semantics: y = bias + sum over (c, kh, kw) of w * x, then Relu when fused. Each output is
-//    summed in float in the order (c, kh, kw) with c ascending, so results differ from the
-//    reference kernel only by float rounding; Relu is max(0, v), so a NaN stays NaN. Zero
-//    padding is read as zeros (a padded tap adds 0 * w), so a non-finite weight on a padded
-//    tap gives NaN where the reference skips the tap.
+//    summed in float starting from the bias, in the order (c / 8, kh, kw, c % 8) (oneDNN's
+//    order for 3x3 convolutions), so results differ from the reference kernel only by float
+//    rounding; Relu is max(0, v), so a NaN stays NaN. Zero padding is read as zeros (a padded
+//    tap adds 0 * w), so a non-finite weight on a padded tap gives NaN where the reference
+//    skips the tap.
 //  - Layout of the work: the weight is packed once at plan time as [M/16][C/8][KH][KW][8][16]
 //    (16 output channels per group). One tile = 6 consecutive output pixels (in flattened
 //    OH x OW order, so rows do not leave remainders) x 16 output channels: 12 accumulators, all
