@@ -27,7 +27,9 @@
 //    Runtime's (MLAS) time (bench/ort_compare). The tile loop is inline assembly: with
 //    intrinsics GCC spilled accumulators around the loop and ran at 60 % of this kernel's speed.
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__x86_64__)
@@ -159,7 +161,12 @@ class BlockedConv : public Kernel {
     if (b && b->numel() != M_)
       return InvalidArgument("{}: B has {} values for {} output channels", node_.Describe(), b->numel(), M_);
     const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3);
-    GREENAI_ASSIGN_OR_RETURN(nn::WindowGeom g, nn::ComputeForward(node_, attrs_, {H, W}));
+    if (!geom_ || geom_hw_ != std::array<int64_t, 2>{H, W}) {  // once per input size, not per run
+      GREENAI_ASSIGN_OR_RETURN(nn::WindowGeom wg, nn::ComputeForward(node_, attrs_, {H, W}));
+      geom_ = std::move(wg);
+      geom_hw_ = {H, W};
+    }
+    const nn::WindowGeom& g = *geom_;
     const int64_t OH = g.out[0], OW = g.out[1];
     if (y.rank() != 5 || y.dim(0) != N || y.dim(1) != M_ / kBlock || y.dim(2) != OH || y.dim(3) != OW)
       return Internal("{}: output shape does not match the window geometry", node_.Describe());
@@ -184,7 +191,6 @@ class BlockedConv : public Kernel {
     const int64_t sh = g.strides[0], sw = g.strides[1];
     const float* bias = b ? b->data<float>() : nullptr;
     float* yd = y.data<float>();
-    const bool relu = relu_;
     auto body = [&](int64_t i0, int64_t i1) {
       const float* xs[kPix];
       float* ys[kPix];
@@ -199,7 +205,7 @@ class BlockedConv : public Kernel {
           ys[p] = yg + q * kBlock;
         }
         kTiles[np](xs, packed_.data() + gi * CB_ * KH_ * KW_ * kBlock * kOc, tg, ys,
-                   bias ? bias + gi * kOc : nullptr, relu);
+                   bias ? bias + gi * kOc : nullptr, relu_);
       }
     };
     const int64_t items = N * groups * tiles;
@@ -230,7 +236,7 @@ class BlockedConv : public Kernel {
   // when the scratch is (re)shaped, since runs rewrite just the interior.
   void Pad(const float* x, int64_t N, int64_t H, int64_t W, int64_t ph, int64_t pw, int64_t Hp, int64_t Wp,
            ThreadPool* pool) {
-    const std::vector<int64_t> shape{N, H, W, Hp, Wp, ph, pw};
+    const std::array<int64_t, 7> shape{N, H, W, Hp, Wp, ph, pw};
     if (shape != scratch_shape_) {
       scratch_.assign(static_cast<size_t>(N * CB_ * Hp * Wp * kBlock), 0.f);
       scratch_shape_ = shape;
@@ -255,7 +261,9 @@ class BlockedConv : public Kernel {
   bool relu_;
   std::vector<float> packed_;
   std::vector<float> scratch_;
-  std::vector<int64_t> scratch_shape_;
+  std::array<int64_t, 7> scratch_shape_{};  // all zero: no scratch yet
+  std::optional<nn::WindowGeom> geom_;
+  std::array<int64_t, 2> geom_hw_{};
 };
 
 #endif  // GREENAI_BLOCKED_CONV
