@@ -261,43 +261,50 @@ TEST(BlockedLayout, DirectConvKernelMatchesReference) {
       {1, 8, 16, 12, 12, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, true, true, direct},
       {3, 24, 48, 7, 5, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, false, false, direct},
       {1, 16, 16, 10, 9, {5, 3}, {1, 2}, {2, 1}, {2, 0, 1, 1}, false, true, direct},
+      // Batches of 2 * threads and more take whole images per thread, padding each into a
+      // per-thread scratch that earlier, larger shapes left dirty.
+      {5, 16, 16, 10, 9, {5, 3}, {1, 2}, {2, 1}, {2, 0, 1, 1}, true, true, direct},
+      {4, 8, 32, 6, 7, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, false, false, direct},
       {1, 8, 16, 1, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, true, true, direct},
       {1, 16, 8, 6, 6, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, true, false, "f32_conv__onednn"},
       {1, 16, 32, 6, 6, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, true, false, "f32_conv__onednn", 2},
   };
   uint32_t seed = 30;
-  for (const Case& c : cases) {
-    Node n;
-    n.op_type = "Conv";
-    n.name = "conv";
-    n.inputs = {"x", "w"};
-    if (c.bias) n.inputs.push_back("b");
-    n.outputs = {"y"};
-    n.SetInts("kernel_shape", c.k);
-    n.SetInts("strides", c.s);
-    n.SetInts("dilations", c.d);
-    n.SetInts("pads", c.pads);
-    n.SetInt("group", c.group);
-    n.SetString(kAttrLayout, kLayoutBlocked8);
-    if (c.relu) n.SetString(kAttrActivation, "Relu");
-    Tensor x = RandomTensor({c.n, c.c / 8, c.h, c.w, 8}, ++seed);
-    x.data<float>()[3] = std::numeric_limits<float>::quiet_NaN();
-    std::vector<Tensor> in = {x, RandomTensor({c.m, c.c / c.group, c.k[0], c.k[1]}, ++seed, -0.5f, 0.5f)};
-    if (c.bias) in.push_back(RandomTensor({c.m}, ++seed));
-    std::vector<Tensor> y, r;
-    std::string_view name;
-    ASSERT_NO_FATAL_FAILURE(testing::RunBestAndReference(n, in, &y, &r, &name));
-    EXPECT_EQ(name, c.kernel) << "case M=" << c.m << " group " << c.group;
-    ASSERT_EQ(y[0].shape(), r[0].shape());
-    int bad = 0, nans = 0;
-    for (int64_t i = 0; i < r[0].numel(); ++i) {
-      const float a = y[0].data<float>()[i], b = r[0].data<float>()[i];
-      nans += std::isnan(b);
-      const bool ok = std::isnan(b) ? std::isnan(a) : std::fabs(a - b) <= 1e-5f + 1e-5f * std::fabs(b);
-      if (!ok && ++bad <= 3) ADD_FAILURE() << "case M=" << c.m << " k " << c.k[0] << " [" << i << "]: " << a << " vs " << b;
+  ThreadPool two(2);
+  for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &two}) {
+    for (const Case& c : cases) {
+      Node n;
+      n.op_type = "Conv";
+      n.name = "conv";
+      n.inputs = {"x", "w"};
+      if (c.bias) n.inputs.push_back("b");
+      n.outputs = {"y"};
+      n.SetInts("kernel_shape", c.k);
+      n.SetInts("strides", c.s);
+      n.SetInts("dilations", c.d);
+      n.SetInts("pads", c.pads);
+      n.SetInt("group", c.group);
+      n.SetString(kAttrLayout, kLayoutBlocked8);
+      if (c.relu) n.SetString(kAttrActivation, "Relu");
+      Tensor x = RandomTensor({c.n, c.c / 8, c.h, c.w, 8}, ++seed);
+      x.data<float>()[3] = std::numeric_limits<float>::quiet_NaN();
+      std::vector<Tensor> in = {x, RandomTensor({c.m, c.c / c.group, c.k[0], c.k[1]}, ++seed, -0.5f, 0.5f)};
+      if (c.bias) in.push_back(RandomTensor({c.m}, ++seed));
+      std::vector<Tensor> y, r;
+      std::string_view name;
+      ASSERT_NO_FATAL_FAILURE(testing::RunBestAndReference(n, in, &y, &r, &name, pool));
+      EXPECT_EQ(name, c.kernel) << "case M=" << c.m << " group " << c.group;
+      ASSERT_EQ(y[0].shape(), r[0].shape());
+      int bad = 0, nans = 0;
+      for (int64_t i = 0; i < r[0].numel(); ++i) {
+        const float a = y[0].data<float>()[i], b = r[0].data<float>()[i];
+        nans += std::isnan(b);
+        const bool ok = std::isnan(b) ? std::isnan(a) : std::fabs(a - b) <= 1e-5f + 1e-5f * std::fabs(b);
+        if (!ok && ++bad <= 3) ADD_FAILURE() << "case M=" << c.m << " k " << c.k[0] << " [" << i << "]: " << a << " vs " << b;
+      }
+      EXPECT_EQ(bad, 0) << "case N=" << c.n << " M=" << c.m << (pool ? " on 2 threads" : " on 1 thread");
+      EXPECT_GT(nans, 0);  // the NaN input reached some outputs (and the check above kept them NaN)
     }
-    EXPECT_EQ(bad, 0);
-    EXPECT_GT(nans, 0);  // the NaN input reached some outputs (and the check above kept them NaN)
   }
 }
 

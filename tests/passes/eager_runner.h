@@ -141,11 +141,13 @@ inline std::vector<Tensor> RunWithoutPasses(const Model& m, const Feeds& feeds, 
 // Runs `n` on its best kernel and on its reference kernel (RunNode): the best one must be
 // `want_kernel` and give the same bits.
 // Runs `n` (RunNode) on its best kernel into *best, naming it in *kernel, and on its reference
-// kernel into *ref; fails the test when either run fails.
+// kernel into *ref; fails the test when either run fails. The best kernel runs on `pool` (null:
+// the calling thread alone).
 inline void RunBestAndReference(const Node& n, const std::vector<Tensor>& in, std::vector<Tensor>* best,
-                                std::vector<Tensor>* ref, std::string_view* kernel) {
+                                std::vector<Tensor>* ref, std::string_view* kernel, ThreadPool* pool = nullptr) {
   RunNodeOptions fast, refo;
   fast.kernel_name_out = kernel;
+  fast.pool = pool;
   refo.reference_only = true;
   auto y = RunNode(n, in, fast);
   auto r = RunNode(n, in, refo);
