@@ -37,11 +37,7 @@
 #include <optional>
 #include <vector>
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__x86_64__)
-#include <immintrin.h>
-#define GREENAI_BLOCKED_CONV 1
-#endif
-
+#include "backends/cpu/f32_tile_6x16_avx2.h"
 #include "backends/cpu/kernel.h"
 #include "ops/layout.h"
 #include "ops/nn_util.h"
@@ -50,85 +46,12 @@
 namespace greenai {
 namespace {
 
-#if defined(GREENAI_BLOCKED_CONV)
+#if defined(GREENAI_TILE_6X16)
 
-constexpr int64_t kPix = 6;    // output pixels per tile
-constexpr int64_t kOc = 16;    // output channels per group (two 8-channel blocks)
-
-// One input channel block's step of a tile: for ic in 0..7, two weight vectors (16 output
-// channels) and, per pixel p, one broadcast of x[p][ic] and two FMAs. Pixel p's input is read at
-// (%r(8+p) + off): the six pixel pointers are loaded from xs at the start of the block.
-#define GB_BC(r, p, ic)                                     \
-  "vbroadcastss " #ic "*4(%%r" #r ",%[off]), %[b]\n\t"      \
-  "vfmadd231ps %[w0], %[b], %[a0" #p "]\n\t"                \
-  "vfmadd231ps %[w1], %[b], %[a1" #p "]\n\t"
-#define GB_P1(ic) GB_BC(8, 0, ic)
-#define GB_P2(ic) GB_P1(ic) GB_BC(9, 1, ic)
-#define GB_P3(ic) GB_P2(ic) GB_BC(10, 2, ic)
-#define GB_P4(ic) GB_P3(ic) GB_BC(11, 3, ic)
-#define GB_P5(ic) GB_P4(ic) GB_BC(12, 4, ic)
-#define GB_P6(ic) GB_P5(ic) GB_BC(13, 5, ic)
-#define GB_IC(P, ic)                        \
-  "vmovups " #ic "*64(%[w]), %[w0]\n\t"     \
-  "vmovups " #ic "*64+32(%[w]), %[w1]\n\t" GB_P##P(ic)
-#define GB_LD                                                                                            \
-  "mov 0(%[xs]), %%r8\n\tmov 8(%[xs]), %%r9\n\tmov 16(%[xs]), %%r10\n\tmov 24(%[xs]), %%r11\n\t" \
-  "mov 32(%[xs]), %%r12\n\tmov 40(%[xs]), %%r13\n\t"
-#define GB_ALL(P) \
-  GB_LD GB_IC(P, 0) GB_IC(P, 1) GB_IC(P, 2) GB_IC(P, 3) GB_IC(P, 4) GB_IC(P, 5) GB_IC(P, 6) GB_IC(P, 7)
-#define GB_ASM(P)                                                                                     \
-  asm volatile(GB_ALL(P)                                                                              \
-               : [a00] "+x"(a00), [a01] "+x"(a01), [a02] "+x"(a02), [a03] "+x"(a03), [a04] "+x"(a04), \
-                 [a05] "+x"(a05), [a10] "+x"(a10), [a11] "+x"(a11), [a12] "+x"(a12), [a13] "+x"(a13), \
-                 [a14] "+x"(a14), [a15] "+x"(a15), [w0] "=&x"(t0), [w1] "=&x"(t1), [b] "=&x"(t2)      \
-               : [xs] "r"(xs), [off] "r"(off), [w] "r"(wp)                                            \
-               : "r8", "r9", "r10", "r11", "r12", "r13", "memory")
-
-struct TileGeom {
-  int64_t cb = 0, kh = 0, kw = 0;         // input channel blocks, kernel size
-  int64_t plane_bytes = 0;                // one padded input channel block
-  int64_t tap_row_bytes = 0, tap_col_bytes = 0;  // offset between kernel rows / columns
-  int64_t yob = 0;                        // floats between the two output channel blocks
-};
-
-// P (<= 6) pixels whose inputs start at xs[p] (padded image, channel block 0, tap (0, 0)) and
-// outputs at ys[p], for 16 output channels with weights w [CB][KH][KW][8][16]. Unused pixel
-// slots must still hold valid pointers (the asm loads all six).
-template <int P>
-void Tile(const float* const* xs, const float* w, const TileGeom& g, float* const* ys, const float* bias,
-          bool relu) {
-  __m256 a00, a01, a02, a03, a04, a05, a10, a11, a12, a13, a14, a15, t0, t1, t2;
-  const __m256 z = _mm256_setzero_ps();
-  const __m256 b0 = bias ? _mm256_loadu_ps(bias) : z, b1 = bias ? _mm256_loadu_ps(bias + 8) : z;
-  a00 = a01 = a02 = a03 = a04 = a05 = b0;
-  a10 = a11 = a12 = a13 = a14 = a15 = b1;
-  const float* wp = w;
-  for (int64_t c = 0; c < g.cb; ++c)
-    for (int64_t i = 0; i < g.kh; ++i) {
-      int64_t off = c * g.plane_bytes + i * g.tap_row_bytes;
-      for (int64_t j = 0; j < g.kw; ++j, wp += 8 * kOc, off += g.tap_col_bytes) {
-        if constexpr (P == 6) GB_ASM(6);
-        else if constexpr (P == 5) GB_ASM(5);
-        else if constexpr (P == 4) GB_ASM(4);
-        else if constexpr (P == 3) GB_ASM(3);
-        else if constexpr (P == 2) GB_ASM(2);
-        else GB_ASM(1);
-      }
-    }
-  (void)t0;
-  (void)t1;
-  (void)t2;
-#define GB_STORE(p)                                                                 \
-  if (p < P) {                                                                      \
-    _mm256_storeu_ps(ys[p], relu ? _mm256_max_ps(z, a0##p) : a0##p);                \
-    _mm256_storeu_ps(ys[p] + g.yob, relu ? _mm256_max_ps(z, a1##p) : a1##p);        \
-  }
-  GB_STORE(0) GB_STORE(1) GB_STORE(2) GB_STORE(3) GB_STORE(4) GB_STORE(5)
-#undef GB_STORE
-}
-
-using TileFn = void (*)(const float* const*, const float*, const TileGeom&, float* const*, const float*, bool);
-constexpr TileFn kTiles[kPix + 1] = {nullptr, Tile<1>, Tile<2>, Tile<3>, Tile<4>, Tile<5>, Tile<6>};
+using tile6x16::kOc;
+using tile6x16::kPix;
+using tile6x16::kTiles;
+using tile6x16::TileGeom;
 
 class BlockedConv : public Kernel {
  public:
@@ -322,12 +245,12 @@ class BlockedConv : public Kernel {
   std::array<int64_t, 2> geom_hw_{};
 };
 
-#endif  // GREENAI_BLOCKED_CONV
+#endif  // GREENAI_TILE_6X16
 
 }  // namespace
 
 void AddBlockedConvKernels(std::vector<KernelDef>& defs) {
-#if defined(GREENAI_BLOCKED_CONV)
+#if defined(GREENAI_TILE_6X16)
   defs.push_back({"Conv", "", "f32_conv__blocked_avx2", 15, BlockedConv::Create});
 #else
   (void)defs;
