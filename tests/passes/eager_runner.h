@@ -142,12 +142,14 @@ inline std::vector<Tensor> RunWithoutPasses(const Model& m, const Feeds& feeds, 
 // `want_kernel` and give the same bits.
 // Runs `n` (RunNode) on its best kernel into *best, naming it in *kernel, and on its reference
 // kernel into *ref; fails the test when either run fails. The best kernel runs on `pool` (null:
-// the calling thread alone).
+// the default pool); `only`, when set, names the kernel to run instead of the best.
 inline void RunBestAndReference(const Node& n, const std::vector<Tensor>& in, std::vector<Tensor>* best,
-                                std::vector<Tensor>* ref, std::string_view* kernel, ThreadPool* pool = nullptr) {
+                                std::vector<Tensor>* ref, std::string_view* kernel, ThreadPool* pool = nullptr,
+                                std::string_view only = {}) {
   RunNodeOptions fast, refo;
   fast.kernel_name_out = kernel;
   fast.pool = pool;
+  fast.kernel = only;
   refo.reference_only = true;
   auto y = RunNode(n, in, fast);
   auto r = RunNode(n, in, refo);

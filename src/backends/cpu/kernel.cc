@@ -20,6 +20,7 @@ void AddQGemmFastKernels(std::vector<KernelDef>& defs);
 void AddInt8PoolKernels(std::vector<KernelDef>& defs);
 void AddBlockedPoolKernels(std::vector<KernelDef>& defs);
 void AddBlockedConvKernels(std::vector<KernelDef>& defs);
+void AddWinogradConvKernels(std::vector<KernelDef>& defs);
 void AddPackedGemmKernels(std::vector<KernelDef>& defs);
 void AddLayoutKernels(std::vector<KernelDef>& defs);
 Result<CreatedKernel> CreateLaidOutKernel(const KernelInfo& info, bool reference_only);
@@ -50,6 +51,7 @@ KernelRegistry::KernelRegistry() {
   AddInt8PoolKernels(defs_);
   AddBlockedPoolKernels(defs_);
   AddBlockedConvKernels(defs_);
+  AddWinogradConvKernels(defs_);
   AddPackedGemmKernels(defs_);
   AddLayoutKernels(defs_);
 }

@@ -36,7 +36,17 @@ Result<std::vector<Tensor>> RunNode(const Node& node, const std::vector<Tensor>&
   KernelInfo kinfo{node, opts.opset, ictx.inputs, ictx.values, out_types, 1};
   ThreadPool* pool = opts.pool ? opts.pool : &ThreadPool::Default();
   kinfo.num_threads = pool->num_threads();
-  GREENAI_ASSIGN_OR_RETURN(CreatedKernel ck, CreateKernel(kinfo, opts.reference_only));
+  CreatedKernel ck;
+  if (opts.kernel.empty()) {
+    GREENAI_ASSIGN_OR_RETURN(ck, CreateKernel(kinfo, opts.reference_only));
+  } else {
+    const KernelDef* def = nullptr;
+    for (const KernelDef* d : KernelRegistry::Get().Candidates(node.domain, node.op_type))
+      if (d->name == opts.kernel) def = d;
+    if (!def) return NotFound("{}: no kernel named '{}' for op '{}'", node.Describe(), opts.kernel, node.op_type);
+    GREENAI_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, def->create(kinfo));
+    ck = CreatedKernel{std::move(k), def->name};
+  }
   if (opts.kernel_name_out) *opts.kernel_name_out = ck.name;
   std::vector<Tensor> outs(node.outputs.size());
   KernelContext kctx;

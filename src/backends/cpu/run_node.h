@@ -23,6 +23,10 @@ struct RunNodeOptions {
   ThreadPool* pool = nullptr;
   SubgraphRunner* subgraphs = nullptr;
   std::string_view* kernel_name_out = nullptr;  // receives the chosen kernel's name
+  // When set: run exactly this registered kernel (by name), e.g. to test one that a
+  // higher-priority kernel would win over; it must handle the node's layout mark and fused
+  // activation itself, as adapters are skipped. A kernel that declines the node is an error.
+  std::string_view kernel = {};
 };
 
 Result<std::vector<Tensor>> RunNode(const Node& node, const std::vector<Tensor>& inputs,

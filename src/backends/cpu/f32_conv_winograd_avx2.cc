@@ -1,0 +1,300 @@
+// "f32_conv__winograd_avx2": 3x3 stride-1 float32 convolution in the NCHW8c blocked layout by
+// Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2016), registered above the direct kernel (f32_conv_blocked_avx2.cc).
+//
+// Contract:
+//  - Eligible: a Conv marked NCHW8c, float32, static input [N, C/8, H, W, 8], constant weight
+//    [M, C, 3, 3] with M a multiple of 16, group 1, strides 1, dilations 1, pads of 0 or 1,
+//    optional bias, fused activation none or Relu; and enough work: at least kMinBlocksPerThread
+//    blocks of 6 tiles per thread and a transformed weight of at most kMaxWeightBytes (beyond
+//    that its 16/9 larger weight streams from memory and the direct kernel is faster: ResNet-18's
+//    512-channel layer stays direct). Anything else declines to the direct kernel or oneDNN.
+//  - Semantics: y = bias + conv(x, w) then Relu when fused, computed as, per 2x2 output tile,
+//    Y = A^T [ sum_c (G g_c G^T) .* (B^T d_c B) ] A with the 4x4 input patch d_c read as zero
+//    outside the image. The transforms use only 0, +-1 and +-1/2, so each output differs from the
+//    direct sum by float rounding of a few more additions: about 1e-6 of the sum of |w * x|
+//    (tests allow 1e-4 absolute on unit-scale data; ResNet-18's output stays within 1e-5 of ONNX
+//    Runtime's). Relu is max(0, v), so NaN stays NaN; a NaN or Inf input reaches the whole
+//    2x2 tile it belongs to (the transforms mix the patch), unlike the direct sum.
+//  - Work: blocks of up to 6 * S tiles (flattened n, tile row, tile column) are split across the
+//    pool's threads. Per block: the input transform into V [16][S][C/8][6][8], then for each of
+//    the 16 transform points and each group of 16 output channels the 6x16 micro-kernel
+//    (f32_tile_6x16_avx2.h) sums over C, then the output transform adds bias, applies Relu and
+//    writes the tile. The weight transform is done once at plan time, packed
+//    [16][M/16][C/8][8][16]. Per-thread scratch (V and the 16 x 6S x M products) is sized to
+//    stay in L2; it grows only, so steady-state runs allocate nothing.
+//  - Thread safety: one Run at a time per kernel object (the executor's rule for all kernels).
+//  - Why: F(2x2, 3x3) needs 16 multiplies per 2x2 outputs and input channel where the direct
+//    sum needs 36, i.e. 2.25x fewer; ResNet-18 spends ~80 % of its time in 3x3 stride-1
+//    convolutions.
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "backends/cpu/f32_tile_6x16_avx2.h"
+#include "backends/cpu/kernel.h"
+#include "ops/layout.h"
+#include "ops/nn_util.h"
+#include "passes/passes.h"
+
+namespace greenai {
+namespace {
+
+#if defined(GREENAI_TILE_6X16)
+
+using tile6x16::kOc;
+using tile6x16::kPix;
+using tile6x16::kTiles;
+using tile6x16::TileGeom;
+
+constexpr int64_t kMinBlocksPerThread = 2;
+constexpr int64_t kMaxWeightBytes = int64_t{5} << 20;
+constexpr int64_t kScratchBytes = 256 << 10;  // V + products per thread, to stay in L2
+
+// U = G g G^T for one 3x3 filter g (row-major), in double then rounded once.
+void TransformFilter(const float* g, float* u /* 16, row-major 4x4 */) {
+  static constexpr double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  double t[4][3];
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j) t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j)
+      u[i * 4 + j] = static_cast<float>(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+}
+
+// V = B^T d B for the 4x4 patch of 8-channel vectors d(r, c) = x[r * row + c * 8]; V[r][c] is
+// stored at v + (r * 4 + c) * vstride. Columns first (d B), then rows (B^T .).
+inline void TransformInput(const float* x, int64_t row, float* v, int64_t vstride) {
+  __m256 w[4][4];
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) {
+    const __m256 d0 = _mm256_loadu_ps(x + r * row), d1 = _mm256_loadu_ps(x + r * row + 8);
+    const __m256 d2 = _mm256_loadu_ps(x + r * row + 16), d3 = _mm256_loadu_ps(x + r * row + 24);
+    w[r][0] = _mm256_sub_ps(d0, d2);
+    w[r][1] = _mm256_add_ps(d1, d2);
+    w[r][2] = _mm256_sub_ps(d2, d1);
+    w[r][3] = _mm256_sub_ps(d1, d3);
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    _mm256_storeu_ps(v + (0 + c) * vstride, _mm256_sub_ps(w[0][c], w[2][c]));
+    _mm256_storeu_ps(v + (4 + c) * vstride, _mm256_add_ps(w[1][c], w[2][c]));
+    _mm256_storeu_ps(v + (8 + c) * vstride, _mm256_sub_ps(w[2][c], w[1][c]));
+    _mm256_storeu_ps(v + (12 + c) * vstride, _mm256_sub_ps(w[1][c], w[3][c]));
+  }
+}
+
+// A^T m A for the 16 product vectors m[(r * 4 + c) * mstride]; the 2x2 outputs plus bias, then
+// Relu when relu, stored at y + (r * row + c * 8) for r < rows, c < cols.
+inline void TransformOutput(const float* m, int64_t mstride, __m256 bias, bool relu, float* y, int64_t row,
+                            int64_t rows, int64_t cols) {
+  __m256 s0[4], s1[4];
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    const __m256 m0 = _mm256_loadu_ps(m + c * mstride), m1 = _mm256_loadu_ps(m + (4 + c) * mstride);
+    const __m256 m2 = _mm256_loadu_ps(m + (8 + c) * mstride), m3 = _mm256_loadu_ps(m + (12 + c) * mstride);
+    s0[c] = _mm256_add_ps(_mm256_add_ps(m0, m1), m2);
+    s1[c] = _mm256_sub_ps(_mm256_sub_ps(m1, m2), m3);
+  }
+  __m256 o[2][2];
+  o[0][0] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s0[0], s0[1]), s0[2]), bias);
+  o[0][1] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s0[1], s0[2]), s0[3]), bias);
+  o[1][0] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s1[0], s1[1]), s1[2]), bias);
+  o[1][1] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s1[1], s1[2]), s1[3]), bias);
+  const __m256 z = _mm256_setzero_ps();
+  if (rows == 2 && cols == 2) {
+    _mm256_storeu_ps(y, relu ? _mm256_max_ps(z, o[0][0]) : o[0][0]);
+    _mm256_storeu_ps(y + 8, relu ? _mm256_max_ps(z, o[0][1]) : o[0][1]);
+    _mm256_storeu_ps(y + row, relu ? _mm256_max_ps(z, o[1][0]) : o[1][0]);
+    _mm256_storeu_ps(y + row + 8, relu ? _mm256_max_ps(z, o[1][1]) : o[1][1]);
+    return;
+  }
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) _mm256_storeu_ps(y + r * row + c * 8, relu ? _mm256_max_ps(z, o[r][c]) : o[r][c]);
+}
+
+class WinogradConv : public Kernel {
+ public:
+  static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    const Node& n = info.node;
+    auto decline = [&](const char* why) { return Unimplemented("{}: Winograd conv: {}", n.Describe(), why); };
+    if (!IsBlocked8(n)) return decline("node is not marked NCHW8c");
+    const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
+    if (info.input_types.size() < 2 || info.input_types[0].dtype != DType::kF32 ||
+        info.input_types[1].dtype != DType::kF32 || (has_bias && info.input_types[2].dtype != DType::kF32))
+      return decline("not float32");
+    const TensorType& xt = info.input_types[0];
+    if (!xt.has_shape || xt.rank() != 5 || xt.dims[4] != kBlock ||
+        std::any_of(xt.dims.begin(), xt.dims.end(), [](int64_t d) { return d < 0; }))
+      return decline("input is not a static [N, C/8, H, W, 8]");
+    if (info.const_inputs.size() < 2 || !info.const_inputs[1]) return decline("weight is not a constant");
+    const Tensor& w = *info.const_inputs[1];
+    if (w.rank() != 4 || w.dim(2) != 3 || w.dim(3) != 3) return decline("not a 3x3 convolution");
+    if (n.GetInt("group", 1) != 1) return decline("grouped");
+    if (w.dim(0) % kOc != 0) return decline("output channels not a multiple of 16");
+    if (xt.dims[1] * kBlock != w.dim(1)) return decline("input channels do not match the weight");
+    if (n.HasAttr(kAttrActivation) &&
+        (n.GetString(kAttrActivation, "") != "Relu" || !n.GetFloats(kAttrActivationParams).empty()))
+      return decline("fused activation other than Relu");
+    std::vector<int64_t> wk{3, 3};
+    GREENAI_ASSIGN_OR_RETURN(nn::WindowAttrs attrs, nn::WindowAttrs::Parse(n, 2, wk, false));
+    GREENAI_ASSIGN_OR_RETURN(nn::WindowGeom g, nn::ComputeForward(n, attrs, {xt.dims[2], xt.dims[3]}));
+    for (int i = 0; i < 2; ++i)
+      if (g.strides[i] != 1 || g.dilations[i] != 1 || g.pad_begin[i] > 1 || g.pad_end[i] > 1 ||
+          g.pad_begin[i] < 0 || g.pad_end[i] < 0)
+        return decline("not stride 1, dilation 1, pads 0 or 1");
+    const int64_t M = w.dim(0), C = w.dim(1);
+    if (16 * M * C * 4 > kMaxWeightBytes) return decline("transformed weight too large for the caches");
+    // Blocks as large as the scratch allows, smaller when that leaves a thread too few.
+    const int64_t tiles = xt.dims[0] * ((g.out[0] + 1) / 2) * ((g.out[1] + 1) / 2);
+    const int64_t min_tiles = kMinBlocksPerThread * std::max(1, info.num_threads) * kPix;
+    if (tiles < min_tiles) return decline("too few tiles");
+    int64_t S = Subblocks(C, M);
+    while (S > 1 && tiles < min_tiles * S) --S;
+    return std::unique_ptr<Kernel>(new WinogradConv(n, std::move(attrs), w, S));
+  }
+
+  Status Run(KernelContext& ctx) override {
+    const Tensor& x = *ctx.inputs[0];
+    const Tensor* b = ctx.inputs.size() > 2 && ctx.inputs[2] && ctx.inputs[2]->defined() ? ctx.inputs[2] : nullptr;
+    Tensor& y = *ctx.outputs[0];
+    if (x.rank() != 5 || x.dim(4) != kBlock || x.dim(1) != CB_)
+      return InvalidArgument("{}: X has shape {}, expected [N, {}, H, W, 8]", node_.Describe(), ShapeToString(x.shape()),
+                             CB_);
+    if (b && b->numel() != M_)
+      return InvalidArgument("{}: B has {} values for {} output channels", node_.Describe(), b->numel(), M_);
+    const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3);
+    if (!geom_ || geom_hw_ != std::array<int64_t, 2>{H, W}) {
+      GREENAI_ASSIGN_OR_RETURN(nn::WindowGeom wg, nn::ComputeForward(node_, attrs_, {H, W}));
+      geom_ = std::move(wg);
+      geom_hw_ = {H, W};
+    }
+    const int64_t OH = geom_->out[0], OW = geom_->out[1];
+    if (y.rank() != 5 || y.dim(0) != N || y.dim(1) != M_ / kBlock || y.dim(2) != OH || y.dim(3) != OW)
+      return Internal("{}: output shape does not match the window geometry", node_.Describe());
+    if (N == 0 || OH <= 0 || OW <= 0) return Status::Ok();
+    const int64_t pt = geom_->pad_begin[0], pl = geom_->pad_begin[1];
+    const int64_t TH = (OH + 1) / 2, TW = (OW + 1) / 2, T = N * TH * TW, TB = kPix * S_;
+    const int64_t MB = M_ / kBlock, groups = M_ / kOc;
+    const float* xd = x.data<float>();
+    const float* bias = b ? b->data<float>() : nullptr;
+    float* yd = y.data<float>();
+    TileGeom tg;
+    tg.cb = CB_;
+    tg.kh = tg.kw = 1;
+    tg.plane_bytes = kPix * kBlock * 4;
+    tg.yob = kBlock;
+    const size_t v_size = static_cast<size_t>(16 * TB * CB_ * kBlock), m_size = static_cast<size_t>(16 * TB * M_);
+
+    auto body = [&](int64_t b0, int64_t b1) {
+      thread_local std::vector<float> tl_scratch;
+      if (tl_scratch.size() < v_size + m_size) tl_scratch.resize(v_size + m_size);
+      float* V = tl_scratch.data();
+      float* P = V + v_size;
+      for (int64_t blk = b0; blk < b1; ++blk) {
+        const int64_t j0 = blk * TB, nt = std::min(TB, T - j0);
+        // Input transform: V[xi][s][cb][p][8] for tile j = s * 6 + p.
+        for (int64_t j = 0; j < nt; ++j) {
+          const int64_t t = j0 + j, n = t / (TH * TW), th = (t / TW) % TH, tw = t % TW;
+          const int64_t ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
+          const bool inside = ih0 >= 0 && iw0 >= 0 && ih0 + 4 <= H && iw0 + 4 <= W;
+          const float* xn = xd + n * CB_ * H * W * kBlock;
+          float* vj = V + ((j / kPix) * CB_ * kPix + j % kPix) * kBlock;
+          const int64_t vstride = S_ * CB_ * kPix * kBlock;
+          for (int64_t cb = 0; cb < CB_; ++cb, vj += kPix * kBlock) {
+            const float* xc = xn + cb * H * W * kBlock;
+            if (inside) {
+              TransformInput(xc + (ih0 * W + iw0) * kBlock, W * kBlock, vj, vstride);
+              continue;
+            }
+            alignas(32) float patch[4][4][kBlock];  // the patch with zeros outside the image
+            for (int r = 0; r < 4; ++r)
+              for (int c = 0; c < 4; ++c) {
+                const int64_t ih = ih0 + r, iw = iw0 + c;
+                if (ih >= 0 && ih < H && iw >= 0 && iw < W) std::memcpy(patch[r][c], xc + (ih * W + iw) * kBlock, 32);
+                else std::memset(patch[r][c], 0, 32);
+              }
+            TransformInput(&patch[0][0][0], 4 * kBlock, vj, vstride);
+          }
+        }
+        // Products: P[xi][j][M] = sum_c V[xi][j][c] * U[xi][c][M], six tiles x 16 channels at a time.
+        const float* xs[kPix];
+        float* ys[kPix];
+        for (int64_t xi = 0; xi < 16; ++xi)
+          for (int64_t gi = 0; gi < groups; ++gi) {
+            const float* u = packed_.data() + (xi * groups + gi) * CB_ * kBlock * kOc;
+            for (int64_t s = 0; s * kPix < nt; ++s) {
+              const int64_t np = std::min(kPix, nt - s * kPix);
+              for (int64_t p = 0; p < kPix; ++p) {
+                const int64_t q = std::min(p, np - 1);
+                xs[p] = V + ((xi * S_ + s) * CB_ * kPix + q) * kBlock;
+                ys[p] = P + (xi * TB + s * kPix + q) * M_ + gi * kOc;
+              }
+              kTiles[np](xs, u, tg, ys, nullptr, false);
+            }
+          }
+        // Output transform, bias and Relu.
+        for (int64_t j = 0; j < nt; ++j) {
+          const int64_t t = j0 + j, n = t / (TH * TW), oh = 2 * ((t / TW) % TH), ow = 2 * (t % TW);
+          const int64_t rows = std::min<int64_t>(2, OH - oh), cols = std::min<int64_t>(2, OW - ow);
+          for (int64_t ob = 0; ob < MB; ++ob)
+            TransformOutput(P + j * M_ + ob * kBlock, TB * M_,
+                            bias ? _mm256_loadu_ps(bias + ob * kBlock) : _mm256_setzero_ps(), relu_,
+                            yd + ((n * MB + ob) * OH + oh) * OW * kBlock + ow * kBlock, OW * kBlock, rows, cols);
+        }
+      }
+    };
+    const int64_t blocks = (T + TB - 1) / TB;
+    if (ctx.pool && ctx.pool->num_threads() > 1 && blocks > 1) ctx.pool->ParallelFor(blocks, 1, body);
+    else body(0, blocks);
+    return Status::Ok();
+  }
+
+ private:
+  WinogradConv(const Node& n, nn::WindowAttrs a, const Tensor& w, int64_t S)
+      : node_(n), attrs_(std::move(a)), M_(w.dim(0)), CB_(w.dim(1) / kBlock), S_(S),
+        relu_(n.HasAttr(kAttrActivation)) {
+    // [16 xi][M/16][C/8][8 ic][16 oc]
+    const int64_t C = w.dim(1), groups = M_ / kOc;
+    const float* wd = w.data<float>();
+    packed_.resize(static_cast<size_t>(16 * M_ * C));
+    float u[16];
+    for (int64_t m = 0; m < M_; ++m)
+      for (int64_t c = 0; c < C; ++c) {
+        TransformFilter(wd + (m * C + c) * 9, u);
+        for (int64_t xi = 0; xi < 16; ++xi)
+          packed_[static_cast<size_t>((((xi * groups + m / kOc) * CB_ + c / kBlock) * kBlock + c % kBlock) * kOc +
+                                      m % kOc)] = u[xi];
+      }
+  }
+
+  // Tiles per block = 6 * S, S chosen so that V and the products (16 x 6S x (C + M) floats)
+  // fit kScratchBytes.
+  static int64_t Subblocks(int64_t C, int64_t M) {
+    return std::clamp<int64_t>(kScratchBytes / (16 * kPix * (C + M) * 4), 1, 4);
+  }
+
+  Node node_;
+  nn::WindowAttrs attrs_;
+  int64_t M_, CB_, S_;
+  bool relu_;
+  std::vector<float> packed_;
+  std::optional<nn::WindowGeom> geom_;
+  std::array<int64_t, 2> geom_hw_{};
+};
+
+#endif  // GREENAI_TILE_6X16
+
+}  // namespace
+
+void AddWinogradConvKernels(std::vector<KernelDef>& defs) {
+#if defined(GREENAI_TILE_6X16)
+  defs.push_back({"Conv", "", "f32_conv__winograd_avx2", 16, WinogradConv::Create});
+#else
+  (void)defs;
+#endif
+}
+
+}  // namespace greenai
