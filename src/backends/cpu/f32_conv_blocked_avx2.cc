@@ -37,6 +37,7 @@
 #include <optional>
 #include <vector>
 
+#include "backends/cpu/f32_conv_tile_checks.h"
 #include "backends/cpu/f32_tile_6x16_avx2.h"
 #include "backends/cpu/kernel.h"
 #include "ops/layout.h"
@@ -57,23 +58,8 @@ class BlockedConv : public Kernel {
  public:
   static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
     const Node& n = info.node;
-    auto decline = [&](const char* why) { return Unimplemented("{}: blocked AVX2 conv: {}", n.Describe(), why); };
-    if (!IsBlocked8(n)) return decline("node is not marked NCHW8c");
-    const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
-    if (info.input_types.size() < 2 || info.input_types[0].dtype != DType::kF32 ||
-        info.input_types[1].dtype != DType::kF32 || (has_bias && info.input_types[2].dtype != DType::kF32))
-      return decline("not float32");
-    const TensorType& xt = info.input_types[0];
-    if (!xt.has_shape || xt.rank() != 5 || xt.dims[4] != kBlock) return decline("input is not [N, C/8, H, W, 8]");
-    if (info.const_inputs.size() < 2 || !info.const_inputs[1]) return decline("weight is not a constant");
+    GREENAI_RETURN_IF_ERROR(CheckTileConv(info, "blocked AVX2 conv"));
     const Tensor& w = *info.const_inputs[1];
-    if (w.rank() != 4) return decline("not a 2-D convolution");
-    if (n.GetInt("group", 1) != 1) return decline("grouped");
-    if (w.dim(0) % kOc != 0) return decline("output channels not a multiple of 16");
-    if (xt.dims[1] >= 0 && xt.dims[1] * kBlock != w.dim(1)) return decline("input channels do not match the weight");
-    if (n.HasAttr(kAttrActivation) &&
-        (n.GetString(kAttrActivation, "") != "Relu" || !n.GetFloats(kAttrActivationParams).empty()))
-      return decline("fused activation other than Relu");
     std::vector<int64_t> wk{w.dim(2), w.dim(3)};
     GREENAI_ASSIGN_OR_RETURN(nn::WindowAttrs attrs, nn::WindowAttrs::Parse(n, 2, wk, false));
     return std::unique_ptr<Kernel>(new BlockedConv(n, std::move(attrs), w));
@@ -83,21 +69,9 @@ class BlockedConv : public Kernel {
     const Tensor& x = *ctx.inputs[0];
     const Tensor* b = ctx.inputs.size() > 2 && ctx.inputs[2] && ctx.inputs[2]->defined() ? ctx.inputs[2] : nullptr;
     Tensor& y = *ctx.outputs[0];
-    if (x.rank() != 5 || x.dim(4) != kBlock || x.dim(1) != CB_)
-      return InvalidArgument("{}: X has shape {}, expected [N, {}, H, W, 8]", node_.Describe(), ShapeToString(x.shape()),
-                             CB_);
-    if (b && b->numel() != M_)
-      return InvalidArgument("{}: B has {} values for {} output channels", node_.Describe(), b->numel(), M_);
-    const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3);
-    if (!geom_ || geom_hw_ != std::array<int64_t, 2>{H, W}) {  // once per input size, not per run
-      GREENAI_ASSIGN_OR_RETURN(nn::WindowGeom wg, nn::ComputeForward(node_, attrs_, {H, W}));
-      geom_ = std::move(wg);
-      geom_hw_ = {H, W};
-    }
-    const nn::WindowGeom& g = *geom_;
-    const int64_t OH = g.out[0], OW = g.out[1];
-    if (y.rank() != 5 || y.dim(0) != N || y.dim(1) != M_ / kBlock || y.dim(2) != OH || y.dim(3) != OW)
-      return Internal("{}: output shape does not match the window geometry", node_.Describe());
+    GREENAI_ASSIGN_OR_RETURN(const nn::WindowGeom* geom, CheckTileConvRun(node_, attrs_, x, b, y, CB_, M_, &geom_));
+    const nn::WindowGeom& g = *geom;
+    const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3), OH = g.out[0], OW = g.out[1];
     if (N == 0 || OH == 0 || OW == 0) return Status::Ok();
     const int64_t ph = g.pad_begin[0], pw = g.pad_begin[1];
     const int64_t Hp = H + ph + g.pad_end[0], Wp = W + pw + g.pad_end[1];
@@ -241,8 +215,7 @@ class BlockedConv : public Kernel {
   std::vector<float> packed_;
   std::vector<float> scratch_;
   std::array<int64_t, 7> scratch_shape_{};  // all zero: no scratch yet
-  std::optional<nn::WindowGeom> geom_;
-  std::array<int64_t, 2> geom_hw_{};
+  TileConvGeomCache geom_;
 };
 
 #endif  // GREENAI_TILE_6X16

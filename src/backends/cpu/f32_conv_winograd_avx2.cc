@@ -33,6 +33,7 @@
 #include <optional>
 #include <vector>
 
+#include "backends/cpu/f32_conv_tile_checks.h"
 #include "backends/cpu/f32_tile_6x16_avx2.h"
 #include "backends/cpu/kernel.h"
 #include "ops/layout.h"
@@ -119,25 +120,13 @@ class WinogradConv : public Kernel {
  public:
   static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
     const Node& n = info.node;
+    GREENAI_RETURN_IF_ERROR(CheckTileConv(info, "Winograd conv"));
     auto decline = [&](const char* why) { return Unimplemented("{}: Winograd conv: {}", n.Describe(), why); };
-    if (!IsBlocked8(n)) return decline("node is not marked NCHW8c");
-    const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
-    if (info.input_types.size() < 2 || info.input_types[0].dtype != DType::kF32 ||
-        info.input_types[1].dtype != DType::kF32 || (has_bias && info.input_types[2].dtype != DType::kF32))
-      return decline("not float32");
     const TensorType& xt = info.input_types[0];
-    if (!xt.has_shape || xt.rank() != 5 || xt.dims[4] != kBlock ||
-        std::any_of(xt.dims.begin(), xt.dims.end(), [](int64_t d) { return d < 0; }))
-      return decline("input is not a static [N, C/8, H, W, 8]");
-    if (info.const_inputs.size() < 2 || !info.const_inputs[1]) return decline("weight is not a constant");
+    if (std::any_of(xt.dims.begin(), xt.dims.end(), [](int64_t d) { return d < 0; }))
+      return decline("input shape is not static");
     const Tensor& w = *info.const_inputs[1];
-    if (w.rank() != 4 || w.dim(2) != 3 || w.dim(3) != 3) return decline("not a 3x3 convolution");
-    if (n.GetInt("group", 1) != 1) return decline("grouped");
-    if (w.dim(0) % kOc != 0) return decline("output channels not a multiple of 16");
-    if (xt.dims[1] * kBlock != w.dim(1)) return decline("input channels do not match the weight");
-    if (n.HasAttr(kAttrActivation) &&
-        (n.GetString(kAttrActivation, "") != "Relu" || !n.GetFloats(kAttrActivationParams).empty()))
-      return decline("fused activation other than Relu");
+    if (w.dim(2) != 3 || w.dim(3) != 3) return decline("not a 3x3 convolution");
     std::vector<int64_t> wk{3, 3};
     GREENAI_ASSIGN_OR_RETURN(nn::WindowAttrs attrs, nn::WindowAttrs::Parse(n, 2, wk, false));
     GREENAI_ASSIGN_OR_RETURN(nn::WindowGeom g, nn::ComputeForward(n, attrs, {xt.dims[2], xt.dims[3]}));
@@ -160,22 +149,10 @@ class WinogradConv : public Kernel {
     const Tensor& x = *ctx.inputs[0];
     const Tensor* b = ctx.inputs.size() > 2 && ctx.inputs[2] && ctx.inputs[2]->defined() ? ctx.inputs[2] : nullptr;
     Tensor& y = *ctx.outputs[0];
-    if (x.rank() != 5 || x.dim(4) != kBlock || x.dim(1) != CB_)
-      return InvalidArgument("{}: X has shape {}, expected [N, {}, H, W, 8]", node_.Describe(), ShapeToString(x.shape()),
-                             CB_);
-    if (b && b->numel() != M_)
-      return InvalidArgument("{}: B has {} values for {} output channels", node_.Describe(), b->numel(), M_);
-    const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3);
-    if (!geom_ || geom_hw_ != std::array<int64_t, 2>{H, W}) {
-      GREENAI_ASSIGN_OR_RETURN(nn::WindowGeom wg, nn::ComputeForward(node_, attrs_, {H, W}));
-      geom_ = std::move(wg);
-      geom_hw_ = {H, W};
-    }
-    const int64_t OH = geom_->out[0], OW = geom_->out[1];
-    if (y.rank() != 5 || y.dim(0) != N || y.dim(1) != M_ / kBlock || y.dim(2) != OH || y.dim(3) != OW)
-      return Internal("{}: output shape does not match the window geometry", node_.Describe());
+    GREENAI_ASSIGN_OR_RETURN(const nn::WindowGeom* geom, CheckTileConvRun(node_, attrs_, x, b, y, CB_, M_, &geom_));
+    const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3), OH = geom->out[0], OW = geom->out[1];
     if (N == 0 || OH <= 0 || OW <= 0) return Status::Ok();
-    const int64_t pt = geom_->pad_begin[0], pl = geom_->pad_begin[1];
+    const int64_t pt = geom->pad_begin[0], pl = geom->pad_begin[1];
     const int64_t TH = (OH + 1) / 2, TW = (OW + 1) / 2, T = N * TH * TW, TB = kPix * S_;
     const int64_t MB = M_ / kBlock, groups = M_ / kOc;
     const float* xd = x.data<float>();
@@ -281,8 +258,7 @@ class WinogradConv : public Kernel {
   int64_t M_, CB_, S_;
   bool relu_;
   std::vector<float> packed_;
-  std::optional<nn::WindowGeom> geom_;
-  std::array<int64_t, 2> geom_hw_{};
+  TileConvGeomCache geom_;
 };
 
 #endif  // GREENAI_TILE_6X16
