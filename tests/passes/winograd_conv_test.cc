@@ -59,8 +59,9 @@ TEST(WinogradConv, MatchesReferenceToRounding) {
       {1, 24, 32, 20, 18, {1, 1}, {0, 0, 0, 0}, false, false, wino},  // no padding
       {3, 16, 16, 13, 11, {1, 1}, {1, 0, 0, 1}, true, false, wino},   // asymmetric padding
       {1, 64, 64, 28, 28, {1, 1}, {1, 1, 1, 1}, true, true, wino},    // a ResNet layer-2 shape
+      {1, 64, 64, 7, 7, {1, 1}, {1, 1, 1, 1}, true, true, wino},      // 16 tiles: one block, stages split
+      {2, 16, 32, 5, 5, {1, 1}, {1, 1, 1, 1}, false, true, wino},     // one block across two images
       {1, 8, 16, 30, 30, {2, 2}, {1, 1, 1, 1}, true, true, "f32_conv__blocked_avx2"},  // stride 2
-      {1, 8, 16, 6, 6, {1, 1}, {1, 1, 1, 1}, true, true, "f32_conv__blocked_avx2"},    // too few tiles
   };
   uint32_t seed = 70;
   ThreadPool one(1), two(2);
@@ -95,6 +96,24 @@ TEST(WinogradConv, MatchesReferenceToRounding) {
       EXPECT_EQ(bad, 0) << where;
     }
   }
+}
+
+// Between one block and enough blocks for every thread, the direct kernel runs.
+TEST(WinogradConv, TooFewBlocksPerThreadDeclines) {
+#if !(defined(__AVX2__) && defined(__FMA__) && defined(__x86_64__))
+  GTEST_SKIP() << "the Winograd kernel needs x86-64 AVX2 + FMA";
+#endif
+  // 10x10 outputs = 25 tiles: more than one block (24), fewer than 2 blocks of 6 per thread on 4.
+  const Case c{1, 8, 16, 10, 10, {1, 1}, {1, 1, 1, 1}, true, false, "f32_conv__blocked_avx2"};
+  std::vector<Tensor> in = {RandomTensor({c.n, c.c / 8, c.h, c.w, 8}, 81), RandomTensor({c.m, c.c, 3, 3}, 82),
+                            RandomTensor({c.m}, 83)};
+  ThreadPool one(1), four(4);
+  std::vector<Tensor> y, r;
+  std::string_view name;
+  ASSERT_NO_FATAL_FAILURE(testing::RunBestAndReference(ConvNode(c), in, &y, &r, &name, &four));
+  EXPECT_EQ(name, c.kernel);
+  ASSERT_NO_FATAL_FAILURE(testing::RunBestAndReference(ConvNode(c), in, &y, &r, &name, &one));
+  EXPECT_EQ(name, "f32_conv__winograd_avx2");
 }
 
 // A NaN in the input reaches at least every output the reference computes from it (the

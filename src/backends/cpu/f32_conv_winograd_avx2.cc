@@ -5,10 +5,15 @@
 // Contract:
 //  - Eligible: a Conv marked NCHW8c, float32, static input [N, C/8, H, W, 8], constant weight
 //    [M, C, 3, 3] with M a multiple of 16, group 1, strides 1, dilations 1, pads of 0 or 1,
-//    optional bias, fused activation none or Relu; and enough work: at least kMinBlocksPerThread
-//    blocks of 6 tiles per thread and a transformed weight of at most kMaxWeightBytes (beyond
-//    that its 16/9 larger weight streams from memory and the direct kernel is faster: ResNet-18's
-//    512-channel layer stays direct). Anything else declines to the direct kernel or oneDNN.
+//    optional bias, fused activation none or Relu (f32_conv_tile_checks.h); and one of
+//    - at most kWideMaxTiles 2x2 tiles in all (ResNet-18's 7x7 layer at batch 1): one block
+//      holds them all, threads split each stage, the transformed weight (up to
+//      kMaxWideWeightBytes) is read once per run;
+//    - more tiles, at least kMinBlocksPerThread blocks of 6 per thread, and a transformed weight
+//      of at most kMaxWeightBytes: blocks go to threads whole, and each block reads the whole
+//      transformed weight (16/9 of the direct kernel's), so beyond that the direct kernel is
+//      faster (ResNet-18's 512-channel layer at batch 32 stays direct).
+//    Anything else declines to the direct kernel or oneDNN.
 //  - Semantics: y = bias + conv(x, w) then Relu when fused, computed as, per 2x2 output tile,
 //    Y = A^T [ sum_c (G g_c G^T) .* (B^T d_c B) ] A with the 4x4 input patch d_c read as zero
 //    outside the image. The transforms use only 0, +-1 and +-1/2, so each output differs from the
@@ -16,13 +21,15 @@
 //    (tests allow 1e-4 absolute on unit-scale data; ResNet-18's output stays within 1e-5 of ONNX
 //    Runtime's). Relu is max(0, v), so NaN stays NaN; a NaN or Inf input reaches the whole
 //    2x2 tile it belongs to (the transforms mix the patch), unlike the direct sum.
-//  - Work: blocks of up to 6 * S tiles (flattened n, tile row, tile column) are split across the
-//    pool's threads. Per block: the input transform into V [16][S][C/8][6][8], then for each of
-//    the 16 transform points and each group of 16 output channels the 6x16 micro-kernel
-//    (f32_tile_6x16_avx2.h) sums over C, then the output transform adds bias, applies Relu and
-//    writes the tile. The weight transform is done once at plan time, packed
-//    [16][M/16][C/8][8][16]. Per-thread scratch (V and the 16 x 6S x M products) is sized to
-//    stay in L2; it grows only, so steady-state runs allocate nothing.
+//  - Work: blocks of up to 6 * S tiles (flattened n, tile row, tile column). Per block: the
+//    input transform into V [16][S][C/8][6][8], then for each of the 16 transform points and
+//    each group of 16 output channels the 6x16 micro-kernel (f32_tile_6x16_avx2.h) sums over
+//    C, then the output transform adds bias, applies Relu and writes the tile. Many tiles:
+//    blocks are split across the pool's threads, each with a per-thread scratch (V and the
+//    16 x 6S x M products) sized to stay in L2. At most kWideMaxTiles: one block, its input
+//    transform split by channel block, products by (point, group), output transform by output
+//    channel block, in a kernel-owned scratch. The weight transform is done once at plan time,
+//    packed [16][M/16][C/8][8][16]. Scratches grow only: steady-state runs allocate nothing.
 //  - Thread safety: one Run at a time per kernel object (the executor's rule for all kernels).
 //  - Why: F(2x2, 3x3) needs 16 multiplies per 2x2 outputs and input channel where the direct
 //    sum needs 36, i.e. 2.25x fewer; ResNet-18 spends ~80 % of its time in 3x3 stride-1
@@ -30,6 +37,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -52,6 +60,8 @@ using tile6x16::TileGeom;
 
 constexpr int64_t kMinBlocksPerThread = 2;
 constexpr int64_t kMaxWeightBytes = int64_t{5} << 20;
+constexpr int64_t kWideMaxTiles = 24;
+constexpr int64_t kMaxWideWeightBytes = int64_t{20} << 20;
 constexpr int64_t kScratchBytes = 256 << 10;  // V + products per thread, to stay in L2
 
 // U = G g G^T for one 3x3 filter g (row-major), in double then rounded once.
@@ -135,13 +145,20 @@ class WinogradConv : public Kernel {
           g.pad_begin[i] < 0 || g.pad_end[i] < 0)
         return decline("not stride 1, dilation 1, pads 0 or 1");
     const int64_t M = w.dim(0), C = w.dim(1);
-    if (16 * M * C * 4 > kMaxWeightBytes) return decline("transformed weight too large for the caches");
-    // Blocks as large as the scratch allows, smaller when that leaves a thread too few.
     const int64_t tiles = xt.dims[0] * ((g.out[0] + 1) / 2) * ((g.out[1] + 1) / 2);
-    const int64_t min_tiles = kMinBlocksPerThread * std::max(1, info.num_threads) * kPix;
-    if (tiles < min_tiles) return decline("too few tiles");
-    int64_t S = Subblocks(C, M);
-    while (S > 1 && tiles < min_tiles * S) --S;
+    int64_t S = 0;
+    if (tiles <= kWideMaxTiles) {
+      // One block of every tile, the weight read once per run.
+      if (16 * M * C * 4 > kMaxWideWeightBytes) return decline("transformed weight too large");
+      S = (tiles + kPix - 1) / kPix;
+    } else {
+      // Blocks as large as the scratch allows, smaller when that leaves a thread too few.
+      if (16 * M * C * 4 > kMaxWeightBytes) return decline("transformed weight too large for the caches");
+      const int64_t min_tiles = kMinBlocksPerThread * std::max(1, info.num_threads) * kPix;
+      if (tiles < min_tiles) return decline("too few tiles");
+      S = Subblocks(C, M);
+      while (S > 1 && tiles < min_tiles * S) --S;
+    }
     return std::unique_ptr<Kernel>(new WinogradConv(n, std::move(attrs), w, S));
   }
 
@@ -165,6 +182,78 @@ class WinogradConv : public Kernel {
     tg.yob = kBlock;
     const size_t v_size = static_cast<size_t>(16 * TB * CB_ * kBlock), m_size = static_cast<size_t>(16 * TB * M_);
 
+    // The three stages on a block of nt tiles starting at tile j0, V and P its scratch.
+    // Input transform of tile j's channel blocks [c0, c1): V[xi][s][cb][p][8], j = s * 6 + p.
+    auto in_tf = [&](float* V, int64_t j0, int64_t j, int64_t c0, int64_t c1) {
+      const int64_t t = j0 + j, n = t / (TH * TW), th = (t / TW) % TH, tw = t % TW;
+      const int64_t ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
+      const bool inside = ih0 >= 0 && iw0 >= 0 && ih0 + 4 <= H && iw0 + 4 <= W;
+      const float* xn = xd + n * CB_ * H * W * kBlock;
+      float* vj = V + ((j / kPix) * CB_ * kPix + c0 * kPix + j % kPix) * kBlock;
+      const int64_t vstride = S_ * CB_ * kPix * kBlock;
+      for (int64_t cb = c0; cb < c1; ++cb, vj += kPix * kBlock) {
+        const float* xc = xn + cb * H * W * kBlock;
+        if (inside) {
+          TransformInput(xc + (ih0 * W + iw0) * kBlock, W * kBlock, vj, vstride);
+          continue;
+        }
+        alignas(32) float patch[4][4][kBlock];  // the patch with zeros outside the image
+        for (int r = 0; r < 4; ++r)
+          for (int c = 0; c < 4; ++c) {
+            const int64_t ih = ih0 + r, iw = iw0 + c;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W) std::memcpy(patch[r][c], xc + (ih * W + iw) * kBlock, 32);
+            else std::memset(patch[r][c], 0, 32);
+          }
+        TransformInput(&patch[0][0][0], 4 * kBlock, vj, vstride);
+      }
+    };
+    // Products for transform point xi and output group gi: P[xi][j][M] = sum_c V[xi][j][c] *
+    // U[xi][c][M], six tiles x 16 channels at a time.
+    auto products = [&](const float* V, float* P, int64_t nt, int64_t xi, int64_t gi) {
+      const float* xs[kPix];
+      float* ys[kPix];
+      const float* u = packed_.data() + (xi * groups + gi) * CB_ * kBlock * kOc;
+      for (int64_t s = 0; s * kPix < nt; ++s) {
+        const int64_t np = std::min(kPix, nt - s * kPix);
+        for (int64_t p = 0; p < kPix; ++p) {
+          const int64_t q = std::min(p, np - 1);
+          xs[p] = V + ((xi * S_ + s) * CB_ * kPix + q) * kBlock;
+          ys[p] = P + (xi * TB + s * kPix + q) * M_ + gi * kOc;
+        }
+        kTiles[np](xs, u, tg, ys, nullptr, false);
+      }
+    };
+    // Output transform of tile j's channel blocks [o0, o1), bias and Relu.
+    auto out_tf = [&](const float* P, int64_t j0, int64_t j, int64_t o0, int64_t o1) {
+      const int64_t t = j0 + j, n = t / (TH * TW), oh = 2 * ((t / TW) % TH), ow = 2 * (t % TW);
+      const int64_t rows = std::min<int64_t>(2, OH - oh), cols = std::min<int64_t>(2, OW - ow);
+      for (int64_t ob = o0; ob < o1; ++ob)
+        TransformOutput(P + j * M_ + ob * kBlock, TB * M_,
+                        bias ? _mm256_loadu_ps(bias + ob * kBlock) : _mm256_setzero_ps(), relu_,
+                        yd + ((n * MB + ob) * OH + oh) * OW * kBlock + ow * kBlock, OW * kBlock, rows, cols);
+    };
+    const bool threaded = ctx.pool && ctx.pool->num_threads() > 1;
+    if (T <= TB) {
+      // One block holds every tile (a small map): threads split each stage instead, so the
+      // transformed weight is read once per run rather than once per block.
+      if (wide_scratch_.size() < v_size + m_size) wide_scratch_.resize(v_size + m_size);
+      float* V = wide_scratch_.data();
+      float* P = V + v_size;
+      auto stage = [&](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+        if (threaded && n > 1) ctx.pool->ParallelFor(n, 1, fn);
+        else fn(0, n);
+      };
+      stage(CB_, [&](int64_t c0, int64_t c1) {
+        for (int64_t j = 0; j < T; ++j) in_tf(V, 0, j, c0, c1);
+      });
+      stage(16 * groups, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) products(V, P, T, i / groups, i % groups);
+      });
+      stage(MB, [&](int64_t o0, int64_t o1) {
+        for (int64_t j = 0; j < T; ++j) out_tf(P, 0, j, o0, o1);
+      });
+      return Status::Ok();
+    }
     auto body = [&](int64_t b0, int64_t b1) {
       thread_local std::vector<float> tl_scratch;
       if (tl_scratch.size() < v_size + m_size) tl_scratch.resize(v_size + m_size);
@@ -172,59 +261,14 @@ class WinogradConv : public Kernel {
       float* P = V + v_size;
       for (int64_t blk = b0; blk < b1; ++blk) {
         const int64_t j0 = blk * TB, nt = std::min(TB, T - j0);
-        // Input transform: V[xi][s][cb][p][8] for tile j = s * 6 + p.
-        for (int64_t j = 0; j < nt; ++j) {
-          const int64_t t = j0 + j, n = t / (TH * TW), th = (t / TW) % TH, tw = t % TW;
-          const int64_t ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
-          const bool inside = ih0 >= 0 && iw0 >= 0 && ih0 + 4 <= H && iw0 + 4 <= W;
-          const float* xn = xd + n * CB_ * H * W * kBlock;
-          float* vj = V + ((j / kPix) * CB_ * kPix + j % kPix) * kBlock;
-          const int64_t vstride = S_ * CB_ * kPix * kBlock;
-          for (int64_t cb = 0; cb < CB_; ++cb, vj += kPix * kBlock) {
-            const float* xc = xn + cb * H * W * kBlock;
-            if (inside) {
-              TransformInput(xc + (ih0 * W + iw0) * kBlock, W * kBlock, vj, vstride);
-              continue;
-            }
-            alignas(32) float patch[4][4][kBlock];  // the patch with zeros outside the image
-            for (int r = 0; r < 4; ++r)
-              for (int c = 0; c < 4; ++c) {
-                const int64_t ih = ih0 + r, iw = iw0 + c;
-                if (ih >= 0 && ih < H && iw >= 0 && iw < W) std::memcpy(patch[r][c], xc + (ih * W + iw) * kBlock, 32);
-                else std::memset(patch[r][c], 0, 32);
-              }
-            TransformInput(&patch[0][0][0], 4 * kBlock, vj, vstride);
-          }
-        }
-        // Products: P[xi][j][M] = sum_c V[xi][j][c] * U[xi][c][M], six tiles x 16 channels at a time.
-        const float* xs[kPix];
-        float* ys[kPix];
+        for (int64_t j = 0; j < nt; ++j) in_tf(V, j0, j, 0, CB_);
         for (int64_t xi = 0; xi < 16; ++xi)
-          for (int64_t gi = 0; gi < groups; ++gi) {
-            const float* u = packed_.data() + (xi * groups + gi) * CB_ * kBlock * kOc;
-            for (int64_t s = 0; s * kPix < nt; ++s) {
-              const int64_t np = std::min(kPix, nt - s * kPix);
-              for (int64_t p = 0; p < kPix; ++p) {
-                const int64_t q = std::min(p, np - 1);
-                xs[p] = V + ((xi * S_ + s) * CB_ * kPix + q) * kBlock;
-                ys[p] = P + (xi * TB + s * kPix + q) * M_ + gi * kOc;
-              }
-              kTiles[np](xs, u, tg, ys, nullptr, false);
-            }
-          }
-        // Output transform, bias and Relu.
-        for (int64_t j = 0; j < nt; ++j) {
-          const int64_t t = j0 + j, n = t / (TH * TW), oh = 2 * ((t / TW) % TH), ow = 2 * (t % TW);
-          const int64_t rows = std::min<int64_t>(2, OH - oh), cols = std::min<int64_t>(2, OW - ow);
-          for (int64_t ob = 0; ob < MB; ++ob)
-            TransformOutput(P + j * M_ + ob * kBlock, TB * M_,
-                            bias ? _mm256_loadu_ps(bias + ob * kBlock) : _mm256_setzero_ps(), relu_,
-                            yd + ((n * MB + ob) * OH + oh) * OW * kBlock + ow * kBlock, OW * kBlock, rows, cols);
-        }
+          for (int64_t gi = 0; gi < groups; ++gi) products(V, P, nt, xi, gi);
+        for (int64_t j = 0; j < nt; ++j) out_tf(P, j0, j, 0, MB);
       }
     };
     const int64_t blocks = (T + TB - 1) / TB;
-    if (ctx.pool && ctx.pool->num_threads() > 1 && blocks > 1) ctx.pool->ParallelFor(blocks, 1, body);
+    if (threaded && blocks > 1) ctx.pool->ParallelFor(blocks, 1, body);
     else body(0, blocks);
     return Status::Ok();
   }
@@ -258,6 +302,7 @@ class WinogradConv : public Kernel {
   int64_t M_, CB_, S_;
   bool relu_;
   std::vector<float> packed_;
+  std::vector<float> wide_scratch_;  // V and P when one block holds every tile
   TileConvGeomCache geom_;
 };
 
