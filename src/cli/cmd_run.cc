@@ -1,5 +1,5 @@
 // greenai run MODEL --input NAME=FILE.npy|.pb ... [--output-dir DIR] [--threads N]
-//                   [--profile] [--repeat N] [--json]
+//                   [--profile] [--repeat N] [--warmup N] [--json]
 // Runs a model once (or N times) on the CPU backend and prints every output (name, dtype,
 // shape, first values) and the latency. Inputs are checked against the model before running
 // so a missing/unknown input or a dtype/shape mismatch is one line naming the input.
@@ -28,6 +28,7 @@ struct RunArgs {
   std::string output_dir;
   int threads = 0;
   int repeat = 1;
+  int warmup = 0;
   bool profile = false;
   bool json = false;
 };
@@ -112,6 +113,13 @@ int RunRun(const RunArgs& a) {
       return Fail("run", fmt::format("missing input '{}' ({}): pass --input {}=FILE.npy", vi.name, TypeText(vi.type),
                                      vi.name));
 
+  // Warm-up runs (oneDNN creates its primitives and the executor its buffers in the first run)
+  // are neither timed nor profiled.
+  for (int r = 0; r < a.warmup; ++r) {
+    auto res = s.Run(feeds);
+    if (!res.ok()) return Fail("run", res.status());
+  }
+  profiler.Clear();
   std::vector<double> lat_ms;
   std::vector<Tensor> outs;
   for (int r = 0; r < a.repeat; ++r) {
@@ -167,6 +175,7 @@ int RunRun(const RunArgs& a) {
     }
     j["outputs"] = jo;
     j["repeat"] = a.repeat;
+    j["warmup"] = a.warmup;
     j["latency_ms"] = {{"mean", mean}, {"median", median}, {"min", sorted_lat.front()}, {"max", sorted_lat.back()}};
     if (a.profile) {
       nlohmann::ordered_json jp = nlohmann::ordered_json::array();
@@ -222,6 +231,8 @@ void RegisterRun(CLI::App& app, int* exit_code) {
   sub->add_option("--threads", args->threads, "threads (0 = all cores)")->check(CLI::Range(0, 1024));
   sub->add_option("--repeat", args->repeat, "run N times; report mean/median/min/max latency")
       ->check(CLI::Range(1, 1000000));
+  sub->add_option("--warmup", args->warmup, "untimed, unprofiled runs before the timed ones (default 0)")
+      ->check(CLI::Range(0, 1000000));
   sub->add_flag("--profile", args->profile, "print a per-op time table");
   sub->add_flag("--json", args->json, "print one JSON object on stdout");
   sub->callback([args, exit_code] { *exit_code = RunRun(*args); });

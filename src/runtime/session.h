@@ -50,6 +50,7 @@ class TimingProfiler : public ProfilerHook {
   void OnNodeBegin(size_t index, const Node& node, std::string_view kernel) override;
   void OnNodeEnd(size_t index, const Node& node, std::string_view kernel) override;
   const std::vector<Entry>& entries() const { return entries_; }
+  void Clear() { entries_.clear(); }  // e.g. after warm-up runs
 
  private:
   std::vector<Entry> entries_;

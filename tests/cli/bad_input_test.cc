@@ -7,6 +7,7 @@
 #include <regex>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <onnx/onnx_pb.h>
 
 #include "cli_test_util.h"
@@ -276,6 +277,23 @@ TEST_F(RunInputs, ValidRunWritesOutputs) {
   ASSERT_EQ(y->shape(), (Shape{2, 3}));
   const std::vector<float> want = {0, 2, 0, 4, 0, 6};  // relu by hand
   for (int i = 0; i < 6; ++i) EXPECT_EQ(y->data<float>()[i], want[static_cast<size_t>(i)]) << i;
+}
+
+// Warm-up runs are neither timed nor profiled: with --warmup 2 --repeat 3 every profiled node
+// counts 3 calls, not 5.
+TEST_F(RunInputs, WarmupRunsAreNotProfiled) {
+  const auto x = WriteNpy(dir_, "x.npy", Tensor::FromVector<float>({2, 3}, {-1, 2, -3, 4, -5, 6}));
+  CliResult r = RunGreenai(
+      {"run", model_, "--input", "x=" + x.string(), "--warmup", "2", "--repeat", "3", "--profile", "--json"}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["warmup"], 2);
+  EXPECT_EQ(j["repeat"], 3);
+  ASSERT_FALSE(j["profile"].empty()) << r.out;
+  for (const auto& row : j["profile"]) EXPECT_EQ(row["calls"], 3) << row.dump();
+  r = RunGreenai({"run", model_, "--input", "x=" + x.string(), "--warmup", "-1"}, dir_);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--warmup"), std::string::npos) << r.err;
 }
 
 TEST(ConformanceUsage, MissingDataFolderIsAUsageError) {
