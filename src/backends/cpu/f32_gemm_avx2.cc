@@ -18,7 +18,9 @@
 //    order of the intrinsics loop (so bits do not change): GCC's code for that loop carried four
 //    register copies and a reload of K per k, and ran at 65-72 % of the machine's FMA peak on
 //    BERT's shapes against 77-82 % for the assembly (bench_matmul BM_GreenaiLinear / BM_FmaPeak).
-//    Tiles of fewer rows and the K % 4 tail stay in intrinsics.
+//    Tiles of 4-5 rows run the same loop on fewer rows; a chunk's last 7-9 rows are split so that
+//    no tile has 1-3 rows unless the chunk has fewer than 4 (those tiles and the K % 4 tail stay
+//    in intrinsics).
 //    Work items are (panel, 48-row chunk) pairs split across the pool's threads from 32K
 //    multiply-adds on, so a batch-1 GEMV reads each thread's share of B once.
 //  - Why not oneDNN's matmul here: oneDNN 2.6's gemm:jit re-packs B on every call and ran
@@ -129,7 +131,11 @@ class PackedGemm : public Kernel {
     auto body = [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
         const int64_t p = i % panels_, r0 = (i / panels_) * kChunk, r1 = std::min(M, r0 + kChunk);
-        for (int64_t m = r0; m < r1; m += kMr) RowTile(ad, m, std::min(kMr, r1 - m), p, yd, ep);
+        for (int64_t m = r0; m < r1;) {
+          const int64_t nr = TileRows(r1 - m);
+          RowTile(ad, m, nr, p, yd, ep);
+          m += nr;
+        }
       }
     };
     const int64_t items = panels_ * chunks;
@@ -160,6 +166,15 @@ class PackedGemm : public Kernel {
         packed_.get()[((j / kNr) * K_ + k) * kNr + j % kNr] = tb ? w[j * K_ + k] : w[k * N_ + j];
   }
 
+  // Rows of the next tile when `left` rows remain: 6, except that a remainder of 7-9 rows goes
+  // as 4 + 3 / 4 + 4 / 4 + 5, since tiles of 1-3 rows are bound by the FMA latency (one chain
+  // per accumulator, 4 cycles per k) and tiles of 4-6 rows run the assembly loop.
+  static int64_t TileRows(int64_t left) {
+    if (left <= kMr) return left;
+    if (left < kMr + 4 && left > kMr) return 4;
+    return kMr;
+  }
+
   void RowTile(const float* a, int64_t m, int64_t nr, int64_t p, float* y, const Epi& ep) const {
     switch (nr) {
       case 6: return Tile<6>(a, m, p, y, ep);
@@ -188,7 +203,7 @@ class PackedGemm : public Kernel {
     const float* a0 = a + m * K_;
     const float *a1 = a0 + K_, *a2 = a1 + K_, *a3 = a2 + K_, *a4 = a3 + K_, *a5 = a4 + K_;
     int64_t k = 0;
-    if constexpr (R == 6) {
+    if constexpr (R >= 4) {
       const int64_t steps = K_ / 4;
       if (steps > 0) {
         const int64_t lda = K_ * 4;
@@ -196,32 +211,42 @@ class PackedGemm : public Kernel {
   "vbroadcastss " #u "*4(" base idx "), %%ymm15\n\t" \
   "vfmadd231ps %%ymm13, %%ymm15, %[" c0 "]\n\t"      \
   "vfmadd231ps %%ymm14, %%ymm15, %[" c1 "]\n\t"
-#define GP_STEP(u)                                  \
-  "vmovaps " #u "*64(%%rcx), %%ymm13\n\t"           \
-  "vmovaps " #u "*64+32(%%rcx), %%ymm14\n\t"        \
+#define GP_B(u)                           \
+  "vmovaps " #u "*64(%%rcx), %%ymm13\n\t" \
+  "vmovaps " #u "*64+32(%%rcx), %%ymm14\n\t"
+#define GP_R4(u)                                    \
+  GP_B(u)                                           \
   GP_ROW(u, "%%rax", "", "c00", "c01")              \
   GP_ROW(u, "%%rax", ",%[lda]", "c10", "c11")       \
   GP_ROW(u, "%%rax", ",%[lda],2", "c20", "c21")     \
-  GP_ROW(u, "%%rdx", "", "c30", "c31")              \
-  GP_ROW(u, "%%rdx", ",%[lda]", "c40", "c41")       \
-  GP_ROW(u, "%%rdx", ",%[lda],2", "c50", "c51")
-        asm volatile(
-            "mov %[ap], %%rax\n\t"
-            "lea (%[ap],%[lda],2), %%rdx\n\t"
-            "add %[lda], %%rdx\n\t"
-            "mov %[bq], %%rcx\n\t"
-            "mov %[n], %%r8\n\t"
-            "1:\n\t" GP_STEP(0) GP_STEP(1) GP_STEP(2) GP_STEP(3)
-            "add $16, %%rax\n\t"
-            "add $16, %%rdx\n\t"
-            "add $256, %%rcx\n\t"
-            "dec %%r8\n\t"
-            "jnz 1b\n\t"
-            : [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11), [c20] "+x"(c20), [c21] "+x"(c21),
-              [c30] "+x"(c30), [c31] "+x"(c31), [c40] "+x"(c40), [c41] "+x"(c41), [c50] "+x"(c50), [c51] "+x"(c51)
-            : [ap] "r"(a0), [bq] "r"(bp), [n] "r"(steps), [lda] "r"(lda)
-            : "rax", "rdx", "rcx", "r8", "xmm13", "xmm14", "xmm15", "cc", "memory");
-#undef GP_STEP
+  GP_ROW(u, "%%rdx", "", "c30", "c31")
+#define GP_R5(u) GP_R4(u) GP_ROW(u, "%%rdx", ",%[lda]", "c40", "c41")
+#define GP_R6(u) GP_R5(u) GP_ROW(u, "%%rdx", ",%[lda],2", "c50", "c51")
+#define GP_ASM(STEP)                                                                                              \
+  asm volatile("mov %[ap], %%rax\n\t"                                                                             \
+               "lea (%[ap],%[lda],2), %%rdx\n\t"                                                                  \
+               "add %[lda], %%rdx\n\t"                                                                            \
+               "mov %[bq], %%rcx\n\t"                                                                             \
+               "mov %[n], %%r8\n\t"                                                                               \
+               "1:\n\t" STEP(0) STEP(1) STEP(2) STEP(3)                                                           \
+               "add $16, %%rax\n\t"                                                                               \
+               "add $16, %%rdx\n\t"                                                                               \
+               "add $256, %%rcx\n\t"                                                                              \
+               "dec %%r8\n\t"                                                                                     \
+               "jnz 1b\n\t"                                                                                       \
+               : [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11), [c20] "+x"(c20),          \
+                 [c21] "+x"(c21), [c30] "+x"(c30), [c31] "+x"(c31), [c40] "+x"(c40), [c41] "+x"(c41),          \
+                 [c50] "+x"(c50), [c51] "+x"(c51)                                                               \
+               : [ap] "r"(a0), [bq] "r"(bp), [n] "r"(steps), [lda] "r"(lda)                                     \
+               : "rax", "rdx", "rcx", "r8", "xmm13", "xmm14", "xmm15", "cc", "memory")
+        if constexpr (R == 6) GP_ASM(GP_R6);
+        else if constexpr (R == 5) GP_ASM(GP_R5);
+        else GP_ASM(GP_R4);
+#undef GP_ASM
+#undef GP_R6
+#undef GP_R5
+#undef GP_R4
+#undef GP_B
 #undef GP_ROW
         k = steps * 4;
       }
