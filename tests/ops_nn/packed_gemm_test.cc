@@ -1,5 +1,6 @@
 // The packed f32 Gemm/MatMul kernel (backends/cpu/f32_gemm_avx2.cc) against the reference
-// kernel: M around the 6-row tile and the 48-row chunk, N around the 16-column panel, K odd
+// kernel: M around the 6-row tile and the 48-row chunk (M = 1: the four-panel GEMV), N around
+// the 16-column panel and the GEMV's four-panel items, K odd
 // and across the 256-deep k blocks (partial sums carried through the output),
 // transB, alpha/beta, every C broadcast form (constant bias row pre-folded, and the general
 // run-time C), MatMul with batch dims, on one thread and on a two-thread pool.
@@ -46,7 +47,7 @@ TEST(PackedGemm, GemmMatchesReference) {
   int cases = 0;
   for (int64_t m : {1, 2, 5, 6, 7, 13, 48, 49, 100})
     for (int64_t k : {1, 3, 37, 300, 513})
-      for (int64_t nn : {1, 15, 16, 17, 40})
+      for (int64_t nn : {1, 15, 16, 17, 40, 100})
         for (bool tb : {false, true})
           for (int cform : {0, 1, 2, 3, 4}) {  // none, [N], [1,N], [M,1], [M,N]
             Node n;
@@ -68,7 +69,7 @@ TEST(PackedGemm, GemmMatchesReference) {
             Compare(n, in, cases % 2 ? &pool : nullptr, "f32_gemm__packed", what);
             ++cases;
           }
-  EXPECT_EQ(cases, 9 * 5 * 5 * 2 * 5);
+  EXPECT_EQ(cases, 9 * 5 * 6 * 2 * 5);
 }
 
 TEST(PackedGemm, MatMulWithBatchDimsMatchesReference) {
