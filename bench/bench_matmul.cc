@@ -3,9 +3,10 @@
 // reference kernel as a floor. Square f32 sizes 256..1024; thread count from the environment
 // variable GREENAI_BENCH_THREADS (default 2), applied to the kernel and the raw primitive alike.
 //
-//   ./build-nn/bench_matmul --benchmark_counters_tabular=true
+//   ./build/bench_matmul --benchmark_counters_tabular=true
 //
-// The FLOPS counter is 2*n^3 per iteration, reported as a rate (G/s = GFLOP/s).
+// The FLOPS counter is 2*m*k*n per iteration (2*n^3 for the square ones), reported as a rate
+// (G/s = GFLOP/s).
 //
 // BM_GreenaiLinear/M/K/N runs the constant-B kernel on a transformer's or MLP's Linear shapes
 // (BERT-style h256: 128x256x256, 128x256x1024, 128x1024x256), and BM_FmaPeak is the machine's
@@ -46,24 +47,24 @@ Tensor Random(Shape s, uint32_t seed) {
   return t;
 }
 
-void SetFlops(benchmark::State& state, int64_t n) {
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(n) * n * n,
+void SetFlops(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n),
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// greenai MatMul through the kernel registry. const_b: B known at plan time (pre-packed).
-void RunGreenai(benchmark::State& state, bool const_b, bool reference_only) {
-  const int64_t n = state.range(0);
-  Tensor a = Random({n, n}, 1), b = Random({n, n}, 2);
-  Tensor y = Tensor::Create(DType::kF32, {n, n}).value();
+// greenai MatMul [m, k] x [k, n] through the kernel registry. const_b: B known at plan time
+// (pre-packed, as a Linear layer's weight).
+void RunGreenai(benchmark::State& state, int64_t m, int64_t k, int64_t n, bool const_b, bool reference_only) {
+  Tensor a = Random({m, k}, 1), b = Random({k, n}, 2);
+  Tensor y = Tensor::Create(DType::kF32, {m, n}).value();
   Node node;
   node.op_type = "MatMul";
   node.name = "mm";
   node.inputs = {"a", "b"};
   node.outputs = {"y"};
   ThreadPool pool(Threads());
-  KernelInfo info{node, 17, {TensorType::Of(DType::kF32, {n, n}), TensorType::Of(DType::kF32, {n, n})},
-                  {nullptr, const_b ? &b : nullptr}, {TensorType::Of(DType::kF32, {n, n})}, pool.num_threads()};
+  KernelInfo info{node, 17, {TensorType::Of(DType::kF32, {m, k}), TensorType::Of(DType::kF32, {k, n})},
+                  {nullptr, const_b ? &b : nullptr}, {TensorType::Of(DType::kF32, {m, n})}, pool.num_threads()};
   auto ck = CreateKernel(info, reference_only);
   if (!ck.ok()) {
     state.SkipWithError(ck.status().ToString().c_str());
@@ -82,43 +83,14 @@ void RunGreenai(benchmark::State& state, bool const_b, bool reference_only) {
     }
     benchmark::DoNotOptimize(y.raw());
   }
-  SetFlops(state, n);
+  SetFlops(state, m, k, n);
 }
 
+void BM_GreenaiMatMulConstB(benchmark::State& s) { RunGreenai(s, s.range(0), s.range(0), s.range(0), true, false); }
+void BM_GreenaiMatMulDynamicB(benchmark::State& s) { RunGreenai(s, s.range(0), s.range(0), s.range(0), false, false); }
+void BM_ReferenceMatMul(benchmark::State& s) { RunGreenai(s, s.range(0), s.range(0), s.range(0), false, true); }
 // A Linear layer's MatMul: A [M, K] at run time, constant B [K, N].
-void BM_GreenaiLinear(benchmark::State& state) {
-  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
-  Tensor a = Random({m, k}, 1), b = Random({k, n}, 2);
-  Tensor y = Tensor::Create(DType::kF32, {m, n}).value();
-  Node node;
-  node.op_type = "MatMul";
-  node.name = "linear";
-  node.inputs = {"a", "b"};
-  node.outputs = {"y"};
-  ThreadPool pool(Threads());
-  KernelInfo info{node, 17, {TensorType::Of(DType::kF32, {m, k}), TensorType::Of(DType::kF32, {k, n})},
-                  {nullptr, &b}, {TensorType::Of(DType::kF32, {m, n})}, pool.num_threads()};
-  auto ck = CreateKernel(info, false);
-  if (!ck.ok()) {
-    state.SkipWithError(ck.status().ToString().c_str());
-    return;
-  }
-  state.SetLabel(std::string(ck->name));
-  KernelContext ctx;
-  ctx.inputs = {&a, &b};
-  ctx.outputs = {&y};
-  ctx.pool = &pool;
-  for (auto _ : state) {
-    Status st = ck->kernel->Run(ctx);
-    if (!st.ok()) {
-      state.SkipWithError(st.ToString().c_str());
-      return;
-    }
-    benchmark::DoNotOptimize(y.raw());
-  }
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n),
-                                               benchmark::Counter::kIsIterationInvariantRate);
-}
+void BM_GreenaiLinear(benchmark::State& s) { RunGreenai(s, s.range(0), s.range(1), s.range(2), true, false); }
 
 // The f32 FMA bound: every thread runs twelve independent FMA chains (enough to cover the
 // FMA latency on two FMA pipes), 2 * 8 * 12 FLOP per step.
@@ -159,9 +131,6 @@ void BM_FmaPeak(benchmark::State& state) {
 #endif
 }
 
-void BM_GreenaiMatMulConstB(benchmark::State& s) { RunGreenai(s, true, false); }
-void BM_GreenaiMatMulDynamicB(benchmark::State& s) { RunGreenai(s, false, false); }
-void BM_ReferenceMatMul(benchmark::State& s) { RunGreenai(s, false, true); }
 
 // oneDNN's raw primitive: plain row-major layouts, primitive created once, no greenai code
 // on the hot path: the peak our kernel should approach.
@@ -181,7 +150,7 @@ void BM_OneDnnRawMatMul(benchmark::State& state) {
     strm.wait();
     benchmark::DoNotOptimize(y.raw());
   }
-  SetFlops(state, n);
+  SetFlops(state, n, n, n);
 }
 
 BENCHMARK(BM_OneDnnRawMatMul)->Arg(256)->Arg(512)->Arg(768)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
