@@ -17,10 +17,10 @@
 //    6-row tiles run their k loop as inline assembly, four k per iteration, with the very sum
 //    order of the intrinsics loop (so bits do not change): GCC's code for that loop carried four
 //    register copies and a reload of K per k, and ran at 65-72 % of the machine's FMA peak on
-//    BERT's shapes against 77-82 % for the assembly (bench_matmul BM_GreenaiLinear / BM_FmaPeak).
-//    Tiles of 4-5 rows run the same loop on fewer rows; a chunk's last 7-9 rows are split so that
-//    no tile has 1-3 rows unless the chunk has fewer than 4 (those tiles and the K % 4 tail stay
-//    in intrinsics).
+//    BERT's shapes against 77-87 % for the assembly (bench_matmul BM_GreenaiLinear / BM_FmaPeak).
+//    Tiles of 4-5 rows run the same loop on fewer rows; a chunk's last 7-9 rows go as 4 + 3,
+//    4 + 4 or 4 + 5 rows instead of 6 + 1/2/3. Tiles of 1-3 rows and the K % 4 tail stay in
+//    intrinsics.
 //    Work items are (panel, 48-row chunk) pairs split across the pool's threads from 32K
 //    multiply-adds on, so a batch-1 GEMV reads each thread's share of B once. A one-row A (a
 //    batch-1 GEMV) takes four panels per item with their FMA chains interleaved (a 1-row tile
@@ -324,8 +324,8 @@ class PackedGemm : public Kernel {
   }
 
   // One row of a tile: y[m, j0 .. j0 + nc) = act(alpha * acc + bias + beta * C). A full panel
-  // with no run-time C stays in registers (a tile's epilogue is ~15 % of a K = 256 tile when it
-  // goes through a stack copy and memcpy); a partial panel or a broadcast C goes through tmp.
+  // with no run-time C is stored from registers; a partial panel or a run-time C goes through a
+  // 16-float copy on the stack.
   __attribute__((always_inline)) void Store(__m256 v0, __m256 v1, int64_t m, int64_t j0, int64_t nc, float* y,
                                            const Epi& ep) const {
     float* row = y + m * N_ + j0;
