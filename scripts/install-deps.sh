@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything greenai's build, tests, demo and benchmarks need. Idempotent:
 # a machine that already has everything returns in about a second.
-#   Debian packages: compilers' libraries, ONNX schema, oneDNN, data sets.
+#   Debian packages: compilers' libraries, ONNX schema, oneDNN, data sets. oneDNN's CMake
+#   config calls find_package(OpenCL REQUIRED) (Debian builds it with the OpenCL GPU runtime),
+#   so its recommended ocl-icd-opencl-dev is listed: --no-install-recommends would skip it.
 #   PyPI (development-only cross-checks, never needed by the product): onnxruntime, numpy.
 set -euo pipefail
 
 APT_PACKAGES=(
   build-essential cmake pkg-config git
   libprotobuf-dev protobuf-compiler libonnx-dev
-  libdnnl-dev
+  libdnnl-dev ocl-icd-opencl-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libonnx-testdata dataset-fashion-mnist
