@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "backends/cpu/run_node.h"
@@ -228,10 +229,25 @@ TEST(QLinearConv, OptimizedMatchesReferenceOnRandomSweep) {
     auto fast = MustRun(n, in, false, 13, &kname);
     // Full-range int8 weights: without VNNI the oneDNN int8 kernel would saturate, so it
     // must decline and the exact im2col kernel runs (onednn_int8_test.cc covers 7-bit ones).
+    // With VNNI oneDNN takes them; its contract is one quantization step (the float order of
+    // its requantization), and steps must be rare.
     if (!__builtin_cpu_supports("avx512vnni")) {
       EXPECT_EQ(kname, "i8_qlinearconv__im2col_gemm_i16");
     }
-    ASSERT_EQ(Vals<uint8_t>(ref[0]), Vals<uint8_t>(fast[0])) << "group " << cs.group;
+    if (kname == "i8_qlinearconv__im2col_gemm_i16") {
+      ASSERT_EQ(Vals<uint8_t>(ref[0]), Vals<uint8_t>(fast[0])) << "group " << cs.group;
+    } else {
+      EXPECT_EQ(kname, "i8_qlinearconv__onednn");
+      const auto r = Vals<uint8_t>(ref[0]), f = Vals<uint8_t>(fast[0]);
+      ASSERT_EQ(r.size(), f.size());
+      size_t off = 0;
+      for (size_t i = 0; i < r.size(); ++i) {
+        const int d = std::abs(static_cast<int>(r[i]) - static_cast<int>(f[i]));
+        EXPECT_LE(d, 1) << "group " << cs.group << " at " << i;
+        off += d != 0;
+      }
+      EXPECT_LE(off * 100, r.size()) << "group " << cs.group << ": " << off << " of " << r.size() << " off by one";
+    }
     // ConvInteger on the same data agrees too (different zero point on x: 7).
     Node ci = MakeNode("ConvInteger", 4);
     ci.attributes = n.attributes;

@@ -116,7 +116,14 @@ TEST_P(BlockedCnn, IsExactOnFastAndReferenceKernels) {
         auto want = RunWithoutPasses(*plain, feeds, ref);
         auto got = RunWithoutPasses(*blocked, feeds, ref);
         ASSERT_EQ(want.size(), 2u);
-        testing::ExpectBitExact(got, want);
+        // On AVX-512 CPUs oneDNN serves the plain layout with its avx512 (nhwc) convolutions
+        // and the 8-channel blocks with its avx2 ones, which sum in another order; on AVX2
+        // CPUs both layouts run the same code and must agree bit for bit.
+        if (ref || !__builtin_cpu_supports("avx512f")) {
+          testing::ExpectBitExact(got, want);
+        } else {
+          testing::ExpectClose(got, want, 1e-5, 1e-5);
+        }
       }
       // The unfused, unrewritten graph on reference kernels is the oracle for the fused forms.
       testing::ExpectClose(RunWithoutPasses(*blocked, feeds, false), RunWithoutPasses(*m, feeds, true), 1e-4, 1e-4);
