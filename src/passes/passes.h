@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "passes/pass.h"
 
 namespace greenai {
@@ -202,7 +203,9 @@ struct PipelineOptions {
   bool qgemm_fusion = true;       // QGemmFusion, right after QdqFusion
   bool weight_only_fusion = true; // WeightOnlyFusion, before constant folding
   bool channels_last = true;      // ChannelsLastLayout, after the fusions
-  bool blocked_layout = true;     // BlockedLayout, last
+  // BlockedLayout, last; off by default on AVX-512 CPUs, where oneDNN runs the 8-channel
+  // blocked layout with its avx2 kernels only (core/cpu_features.h).
+  bool blocked_layout = !HostCpu().avx512f;
 };
 // DefaultPasses() == DefaultPasses(PipelineOptions{}).
 std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts);

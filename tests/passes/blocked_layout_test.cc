@@ -147,7 +147,13 @@ TEST(FusedActivation, EqualsUnfusedBitForBit) {
   auto s = Session::Create(*m, SessionOptions{});
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(CountOps((*s)->graph(), "Sigmoid"), 0);
-  EXPECT_GT(CountBlocked((*s)->graph()), 0);
+  // The default pipeline blocks only where oneDNN's blocked kernels are its fastest
+  // (core/cpu_features.h: not on AVX-512 CPUs).
+  if (HostCpu().avx512f) {
+    EXPECT_EQ(CountBlocked((*s)->graph()), 0);
+  } else {
+    EXPECT_GT(CountBlocked((*s)->graph()), 0);
+  }
 }
 
 // A Gemm with a fused activation runs its plain fast kernel plus the activation's kernel.

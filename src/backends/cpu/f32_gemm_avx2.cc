@@ -28,6 +28,10 @@
 //  - Why not oneDNN's matmul here: oneDNN 2.6's gemm:jit re-packs B on every call and ran
 //    the mlp's 64x784x512 layer at 32 GMAC/s against ~45 for a packed kernel (single thread,
 //    bench/ort_compare), and uses one thread for batch-1 GEMVs.
+//  - On AVX-512 CPUs (core/cpu_features.h) oneDNN's avx512 matmul computes twice the columns
+//    per instruction: there "f32_gemm__packed" / "f32_matmul__packed" rank below oneDNN, and
+//    "f32_gemm__packed_gemv" / "f32_matmul__packed_gemv" (the same kernel, above oneDNN) take
+//    the nodes whose A has one row at plan time, where this GEMV still wins (docs/design.md).
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -40,6 +44,7 @@
 
 #include "backends/cpu/fast_elementwise_simd.h"
 #include "backends/cpu/kernel.h"
+#include "core/cpu_features.h"
 #include "passes/passes.h"
 
 namespace greenai {
@@ -64,6 +69,17 @@ bool HasFusedAttrs(const Node& n) {
 
 class PackedGemm : public Kernel {
  public:
+  // Only where A is known at plan time to have one row (all dims but the last are 1).
+  static Result<std::unique_ptr<Kernel>> CreateGemv(const KernelInfo& info) {
+    const bool one_row = !info.input_types.empty() && info.input_types[0].has_shape &&
+                         info.input_types[0].rank() >= 1 && [&] {
+                           const auto& d = info.input_types[0].dims;
+                           return std::all_of(d.begin(), d.end() - 1, [](int64_t v) { return v == 1; });
+                         }();
+    if (!one_row) return Unimplemented("{}: packed f32 GEMV: A is not known to have one row", info.node.Describe());
+    return Create(info);
+  }
+
   static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
     const Node& n = info.node;
     auto decline = [&](const char* why) { return Unimplemented("{}: packed f32 gemm: {}", n.Describe(), why); };
@@ -384,8 +400,14 @@ class PackedGemm : public Kernel {
 
 void AddPackedGemmKernels(std::vector<KernelDef>& defs) {
 #if defined(__AVX2__) && defined(__FMA__)
-  defs.push_back({"Gemm", "", "f32_gemm__packed", 15, PackedGemm::Create});
-  defs.push_back({"MatMul", "", "f32_matmul__packed", 15, PackedGemm::Create});
+  const bool avx512 = HostCpu().avx512f;
+  const int general = avx512 ? 5 : 15;  // below oneDNN's 10 on AVX-512 CPUs
+  defs.push_back({"Gemm", "", "f32_gemm__packed", general, PackedGemm::Create});
+  defs.push_back({"MatMul", "", "f32_matmul__packed", general, PackedGemm::Create});
+  if (avx512) {
+    defs.push_back({"Gemm", "", "f32_gemm__packed_gemv", 15, PackedGemm::CreateGemv});
+    defs.push_back({"MatMul", "", "f32_matmul__packed_gemv", 15, PackedGemm::CreateGemv});
+  }
 #else
   (void)defs;
 #endif

@@ -23,6 +23,7 @@
 #include <optional>
 
 #include "backends/cpu/onednn_util.h"
+#include "core/cpu_features.h"
 #include "ops/layout.h"
 #include "ops/nn_util.h"
 
@@ -32,13 +33,7 @@ namespace {
 using dnnl::memory;
 using tag = dnnl::memory::format_tag;
 
-bool CpuHasVnni() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx512vnni");
-#else
-  return false;
-#endif
-}
+bool CpuHasVnni() { return HostCpu().avx512vnni; }
 
 int32_t ScalarInt(const Tensor& t) {
   return t.dtype() == DType::kU8 ? static_cast<int32_t>(t.data<uint8_t>()[0])
