@@ -2,16 +2,21 @@
 // kernels work in that layout, instead of every such kernel reordering NCHW -> NHWC -> NCHW.
 //
 //  - Marked (kAttrLayout = "NHWC", ops/layout.h): 2-D QLinearConv with constant weights (oneDNN's
-//    int8 convolution computes in nhwc) and 8-bit MaxPool without Indices.
+//    int8 convolution computes in nhwc) and 8-bit MaxPool without Indices. With float32 on
+//    (PipelineOptions::channels_last_f32, AVX-512 CPUs) also float32 2-D Conv with a constant
+//    weight (a fused activation allowed) and float32 MaxPool (no Indices), AveragePool and
+//    GlobalAveragePool, all run by oneDNN in nhwc.
 //  - Transparent elementwise ops and the region rules: passes/layout_rewriter.h.
 //  - Edges: a marked node whose input is NCHW gets Transpose(perm 0,2,3,1) in front (one per
 //    value); an NHWC value that a plain consumer or a graph output reads is transposed back
 //    (perm 0,3,1,2) under its original name. Values are renamed "<name>_nhwc" inside.
 //    Shapes must be known rank 4.
 //  - Measured (1 thread, the Fashion-MNIST int8 cnn): batch 1 0.084 -> 0.074 ms, batch 64
-//    8.9 -> 8.3 ms under load. float32 stays NCHW here: oneDNN 2.6's nhwc f32 convolutions ran
-//    ResNet-18 about 20 % slower than its blocked (nChw8c) ones plus the reorders, so float32
-//    convolutions keep the blocked layout instead (BlockedLayout, blocked_layout.cc).
+//    8.9 -> 8.3 ms under load. float32 stays NCHW by default on AVX2 CPUs: there oneDNN 2.6's
+//    nhwc f32 convolutions ran ResNet-18 about 20 % slower than its blocked (nChw8c) ones plus
+//    the reorders, so float32 convolutions keep the blocked layout (BlockedLayout). On AVX-512
+//    CPUs oneDNN computes f32 convolutions in nhwc (brgconv) and reordered NCHW <-> NHWC
+//    around each one (docs/design.md, "AVX-512 hosts").
 // Preserves: exact (the same kernels compute the same values; only memory order changes).
 #include "ops/layout.h"
 #include "ops/shape_inference.h"
@@ -24,15 +29,22 @@ namespace {
 
 class NhwcRewriter : public LayoutRewriter {
  public:
-  using LayoutRewriter::LayoutRewriter;
+  NhwcRewriter(Graph& g, bool float32) : LayoutRewriter(g), float32_(float32) {}
 
  protected:
   const char* Mark() const override { return kLayoutNhwc; }
   const char* Suffix() const override { return "_nhwc"; }
 
   bool Markable(const Node& n) const override {
-    if (!PlainOnnx(n) || n.inputs.empty() || !OneOutput(n) || !Rank4(n.inputs[0])) return false;
+    if (n.inputs.empty() || !OneOutput(n) || !Rank4(n.inputs[0])) return false;
     const DType dt = TypeOf(n.inputs[0])->dtype;
+    if (float32_ && dt == DType::kF32 && Rank4(n.outputs[0])) {
+      if (n.op_type == "Conv")
+        return PlainOnnx(n, {kAttrActivation, kAttrActivationParams}) && n.inputs.size() >= 2 &&
+               IsConstant(g_, n.inputs[1]) && (n.inputs.size() < 3 || n.inputs[2].empty() || IsConstant(g_, n.inputs[2]));
+      if (n.op_type == "MaxPool" || n.op_type == "AveragePool" || n.op_type == "GlobalAveragePool") return PlainOnnx(n);
+    }
+    if (!PlainOnnx(n)) return false;
     if (n.op_type == "QLinearConv") return n.inputs.size() > 3 && IsConstant(g_, n.inputs[3]);
     if (n.op_type == "MaxPool") return dt == DType::kU8 || dt == DType::kI8;
     return false;
@@ -44,10 +56,13 @@ class NhwcRewriter : public LayoutRewriter {
   void AddExit(const std::string& from, const std::string& to) override {
     g_.AddNode("Transpose", {from}, {to}, g_.UniqueName(to + "_to_nchw"))->SetInts("perm", {0, 3, 1, 2});
   }
+
+ private:
+  bool float32_;
 };
 
 }  // namespace
 
-Status ChannelsLastLayout::Run(Model& model) { return RunLayoutPass<NhwcRewriter>(model, &marked_); }
+Status ChannelsLastLayout::Run(Model& model) { return RunLayoutPass<NhwcRewriter>(model, &marked_, float32_); }
 
 }  // namespace greenai

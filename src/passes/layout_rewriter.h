@@ -14,7 +14,8 @@
 //    consumer or a graph output reads is converted back under its original name. Entries are
 //    made once per value. Nothing is rewritten unless at least two nodes would be marked (one
 //    alone would trade its kernel's own conversions for the same number of graph nodes).
-//  - RunLayoutPass<R>(model, &marked) is a layout pass's whole Run(): it sorts the graph,
+//  - RunLayoutPass<R>(model, &marked, args...) is a layout pass's whole Run() (args go to R's
+//    constructor after the graph): it sorts the graph,
 //    infers types (shapes decide), runs rewriter R and sorts again when R marked nodes.
 #pragma once
 
@@ -63,13 +64,13 @@ class LayoutRewriter {
   std::unordered_map<std::string, std::string> renamed_, entry_;
 };
 
-template <typename Rewriter>
-Status RunLayoutPass(Model& model, int* marked) {
+template <typename Rewriter, typename... Args>
+Status RunLayoutPass(Model& model, int* marked, Args... args) {
   *marked = 0;
   Graph& g = *model.graph;
   GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
   (void)InferGraphTypes(g, DefaultOpset(model), /*strict=*/false);
-  Rewriter r(g);
+  Rewriter r(g, args...);
   *marked = r.Run();
   if (*marked == 0) return Status::Ok();
   return g.TopologicalSort();

@@ -100,12 +100,16 @@ class ActivationFusion : public Pass {
 // are runtime-only, so the graph is NOT valid ONNX afterwards.
 class ChannelsLastLayout : public Pass {
  public:
+  // float32: also float32 2-D Conv with a constant weight and float32 pooling (AVX-512 CPUs,
+  // where oneDNN's f32 convolutions compute in nhwc; PipelineOptions::channels_last_f32).
+  explicit ChannelsLastLayout(bool float32 = false) : float32_(float32) {}
   std::string_view name() const override { return "ChannelsLastLayout"; }
   Preserves preserves() const override { return Preserves::kExact; }
   Status Run(Model& model) override;
   int marked() const { return marked_; }  // nodes marked NHWC in the last Run
 
  private:
+  bool float32_;
   int marked_ = 0;
 };
 
@@ -203,6 +207,9 @@ struct PipelineOptions {
   bool qgemm_fusion = true;       // QGemmFusion, right after QdqFusion
   bool weight_only_fusion = true; // WeightOnlyFusion, before constant folding
   bool channels_last = true;      // ChannelsLastLayout, after the fusions
+  // ChannelsLastLayout also takes float32 convolutions and pools: on AVX-512 CPUs, where
+  // oneDNN's avx512 f32 convolutions compute in nhwc (core/cpu_features.h).
+  bool channels_last_f32 = HostCpu().avx512f;
   // BlockedLayout, last; off by default on AVX-512 CPUs, where oneDNN runs the 8-channel
   // blocked layout with its avx2 kernels only (core/cpu_features.h).
   bool blocked_layout = !HostCpu().avx512f;

@@ -21,10 +21,10 @@ using testing::RunWithoutPasses;
 
 int CountMarked(const Graph& g) { return testing::CountNodes(g, IsChannelsLast); }
 
-std::unique_ptr<Model> Rewritten(const Model& m, int* marked) {
+std::unique_ptr<Model> Rewritten(const Model& m, int* marked, bool float32 = false) {
   auto r = m.Clone();
   EXPECT_TRUE(r->graph->TopologicalSort().ok());
-  ChannelsLastLayout pass;
+  ChannelsLastLayout pass(float32);
   Status st = pass.Run(*r);
   EXPECT_TRUE(st.ok()) << st.ToString();
   *marked = pass.marked();
@@ -98,6 +98,86 @@ TEST_P(ChannelsLastInt8, ConvPoolChainIsExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(WeightRange, ChannelsLastInt8, ::testing::Values(64, 127));
+
+// float32 with the AVX-512 mode on (PipelineOptions::channels_last_f32; forced here so every
+// CPU runs it): Conv (+ a fused Relu) -> MaxPool -> Conv -> Add with a residual -> Relu ->
+// AveragePool -> GlobalAveragePool -> Flatten -> Gemm. Five nodes marked; a fed weight keeps
+// the shortcut Conv plain. Reference kernels (adapters around them) must equal the
+// unrewritten graph bit for bit; the fast kernels (oneDNN on nhwc) must agree to rounding,
+// as oneDNN may pick another implementation for nhwc than for NCHW.
+std::unique_ptr<Model> FloatCnn(bool fused_relu) {
+  auto m = std::make_unique<Model>();
+  m->opset_imports.push_back({"", 17});
+  Graph& g = *m->graph;
+  TensorType xt = TensorType::Of(DType::kF32, {-1, 3, 16, 14});
+  xt.dim_params = {"batch", "", "", ""};
+  g.inputs.push_back({"x", xt, ""});
+  g.inputs.push_back({"ws", TensorType::Of(DType::kF32, {8, 3, 1, 1}), ""});
+  g.AddInitializer("w1", RandomTensor({8, 3, 3, 3}, 1));
+  g.AddInitializer("b1", RandomTensor({8}, 2));
+  g.AddInitializer("w2", RandomTensor({8, 8, 3, 3}, 3, -0.3f, 0.3f));
+  g.AddInitializer("wf", RandomTensor({8, 4}, 4));
+  Node* c1 = g.AddNode("Conv", {"x", "w1", "b1"}, {fused_relu ? "a1" : "c1"}, "conv1");
+  c1->SetInts("pads", {1, 1, 1, 1});
+  if (fused_relu) c1->SetString(kAttrActivation, "Relu");
+  else g.AddNode("Relu", {"c1"}, {"a1"}, "relu1");
+  Node* p = g.AddNode("MaxPool", {"a1"}, {"p1"}, "pool1");
+  p->SetInts("kernel_shape", {2, 2});
+  p->SetInts("strides", {2, 2});
+  g.AddNode("Conv", {"p1", "w2"}, {"c2"}, "conv2")->SetInts("pads", {1, 1, 1, 1});
+  g.AddNode("Conv", {"x", "ws"}, {"sc"}, "shortcut")->SetInts("strides", {2, 2});
+  g.AddNode("Add", {"c2", "sc"}, {"r"}, "add");
+  g.AddNode("Relu", {"r"}, {"rr"}, "relu2");
+  Node* ap = g.AddNode("AveragePool", {"rr"}, {"ap"}, "avg");
+  ap->SetInts("kernel_shape", {3, 3});
+  ap->SetInts("pads", {1, 1, 1, 1});
+  g.AddNode("GlobalAveragePool", {"ap"}, {"gap"}, "gap");
+  g.AddNode("Flatten", {"gap"}, {"flat"}, "flatten");
+  g.AddNode("Gemm", {"flat", "wf"}, {"logits"}, "fc");
+  g.outputs.push_back({"logits", TensorType::Of(DType::kF32, {-1, 4}), ""});
+  g.outputs.push_back({"rr", TensorType::Of(DType::kF32, {-1, 8, 8, 7}), ""});  // an NHWC value read as an output
+  return m;
+}
+
+class ChannelsLastFloat : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ChannelsLastFloat, CnnIsExactOnReferenceAndCloseOnFastKernels) {
+  auto m = FloatCnn(GetParam());
+  int marked = 0;
+  auto cl = Rewritten(*m, &marked, /*float32=*/true);
+  EXPECT_EQ(marked, 5);  // conv1, pool1, conv2, avg, gap
+  EXPECT_EQ(CountMarked(*cl->graph), 5);
+  int off = -1;
+  auto untouched = Rewritten(*m, &off, /*float32=*/false);
+  EXPECT_EQ(off, 0);
+  for (int64_t batch : {1, 3}) {
+    testing::Feeds feeds = {{"x", RandomTensor({batch, 3, 16, 14}, 7 + static_cast<uint32_t>(batch))},
+                            {"ws", RandomTensor({8, 3, 1, 1}, 5)}};
+    auto want_ref = RunWithoutPasses(*m, feeds, true);
+    testing::ExpectBitExact(RunWithoutPasses(*cl, feeds, true), want_ref);
+    testing::ExpectClose(RunWithoutPasses(*cl, feeds, false), RunWithoutPasses(*m, feeds, false), 1e-5, 1e-5);
+    testing::ExpectClose(RunWithoutPasses(*cl, feeds, false), want_ref, 1e-4, 1e-4);
+    auto eager = testing::RunEager(*cl, feeds);
+    ASSERT_TRUE(eager.ok()) << eager.status().ToString();
+    testing::ExpectBitExact(*eager, want_ref);
+  }
+  // The marked nodes run oneDNN on nhwc itself, not through a transposing adapter.
+  SessionOptions so;
+  so.optimize = false;
+  auto s = Session::Create(*cl, so);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  int native = 0;
+  for (size_t i = 0; i < (*s)->graph().nodes().size(); ++i) {
+    const Node& n = *(*s)->graph().nodes()[i];
+    if (!IsChannelsLast(n)) continue;
+    const std::string_view k = (*s)->kernel_name(i);
+    native += k == "f32_conv__onednn" || k == "f32_maxpool__onednn" || k == "f32_averagepool__onednn" ||
+              k == "f32_globalaveragepool__onednn";
+  }
+  EXPECT_EQ(native, 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(FusedRelu, ChannelsLastFloat, ::testing::Bool());
 
 TEST(ChannelsLast, SingleConvIsLeftAlone) {
   auto m = std::make_unique<Model>();

@@ -24,7 +24,9 @@ namespace greenai {
 namespace {
 
 // Kernels that handle a mark themselves.
-constexpr std::string_view kNativeNhwc[] = {"i8_qlinearconv__onednn", "i8_maxpool__avx2"};
+constexpr std::string_view kNativeNhwc[] = {"i8_qlinearconv__onednn",  "i8_maxpool__avx2",     "f32_conv__onednn",
+                                            "f32_maxpool__onednn",     "f32_averagepool__onednn",
+                                            "f32_globalaveragepool__onednn"};
 constexpr std::string_view kNativeBlocked[] = {"f32_conv__onednn",          "f32_conv__blocked_avx2",
                                                "f32_conv__winograd_avx2",   "f32_maxpool__blocked_avx2",
                                                "f32_maxpool__onednn",       "f32_averagepool__onednn",

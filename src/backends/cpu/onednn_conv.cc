@@ -9,6 +9,8 @@
 // Blocked layout (ops/layout.h, a Conv marked NCHW8c by passes/blocked_layout.cc): the output
 // is written as nChw8c [N, M/8, H, W, 8] and a rank-5 input is read as nChw8c, so a chain of
 // convolutions runs with no reorder between them.
+// Channels-last (a float32 2-D Conv marked NHWC by passes/channels_last.cc on AVX-512 CPUs):
+// input and output are [N, H, W, C] and oneDNN's convolution runs on them directly (nhwc).
 // Fused activation (passes.h kAttrActivation, from ActivationFusion): Relu, LeakyRelu and Clip
 // are applied as oneDNN eltwise post-ops (exact: a max, a select and a clamp on the f32 result);
 // the factory declines any other fused activation (kernel.cc then wraps a plain kernel).
@@ -40,6 +42,7 @@ class ConvKernel : public Kernel {
   ConvKernel(const KernelInfo& info, std::unique_ptr<Kernel> fallback, bool transpose)
       : node_(info.node), fallback_(std::move(fallback)), transpose_(transpose),
         group_(info.node.GetInt("group", 1)), threads_(info.num_threads), blocked_(IsBlocked8(info.node)),
+        nhwc_(IsChannelsLast(info.node)),
         stream_(Engine()) {
     if (info.const_inputs.size() > 1 && info.const_inputs[1]) w_const_ = *info.const_inputs[1];
   }
@@ -69,6 +72,9 @@ class ConvKernel : public Kernel {
     Tensor& y = *ctx.outputs[0];
     if (blocked_ && (y.rank() != 5 || (x.rank() != 4 && x.rank() != 5)))
       return InvalidArgument("{}: NCHW8c convolution got input rank {} and output rank {}", node_.Describe(), x.rank(),
+                             y.rank());
+    if (nhwc_ && (y.rank() != 4 || x.rank() != 4))
+      return InvalidArgument("{}: NHWC convolution got input rank {} and output rank {}", node_.Describe(), x.rank(),
                              y.rank());
     // Before any plan is made: some oneDNN primitives fix their thread count at creation.
     SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(w.numel()) /
@@ -101,7 +107,10 @@ class ConvKernel : public Kernel {
     auto plan = std::make_unique<ConvPlan>();
     // A blocked input is [N, C/8, H, W, 8]; plan on its logical NCHW view.
     const bool src_blocked = blocked_ && xt.rank() == 5;
-    const Shape xshape = src_blocked ? Shape{xt.dim(0), xt.dim(1) * xt.dim(4), xt.dim(2), xt.dim(3)} : xt.shape();
+    // An NHWC input [N, H, W, C] likewise.
+    const Shape xshape = src_blocked ? Shape{xt.dim(0), xt.dim(1) * xt.dim(4), xt.dim(2), xt.dim(3)}
+                         : nhwc_     ? Shape{xt.dim(0), xt.dim(3), xt.dim(1), xt.dim(2)}
+                                     : xt.shape();
     const Tensor x = Tensor::View(xt.dtype(), xshape, const_cast<void*>(xt.raw()));
     const int nsp = x.rank() - 2;
     if (!attrs_ || attrs_->nsp != nsp) {
@@ -151,13 +160,17 @@ class ConvKernel : public Kernel {
     if (!transpose_) wtag = group_ > 1 ? (n == 2 ? tag::goihw : tag::goidhw) : (n == 2 ? tag::oihw : tag::oidhw);
     else wtag = group_ > 1 ? (n == 2 ? tag::giohw : tag::giodhw) : (n == 2 ? tag::iohw : tag::iodhw);
     const auto f32 = memory::data_type::f32;
-    if (blocked_ && (n != 2 || transpose_ || lift)) {  // never marked so; the fallback handles any mark
+    if ((blocked_ || nhwc_) && (n != 2 || transpose_ || lift)) {  // never marked so; the fallback handles any mark
       plan->fallback = true;
       return plan;
     }
     memory::desc src_any(Dims(xs), f32, tag::any), dst_any(Dims(ys), f32, tag::any), w_any(Dims(ws), f32, tag::any);
     if (src_blocked) src_any = memory::desc(Dims(xs), f32, tag::nChw8c);
     if (blocked_) dst_any = memory::desc(Dims(ys), f32, tag::nChw8c);
+    if (nhwc_) {
+      src_any = memory::desc(Dims(xs), f32, tag::nhwc);
+      dst_any = memory::desc(Dims(ys), f32, tag::nhwc);
+    }
     dnnl::post_ops ops;
     if (!ActivationPostOps(node_, &ops))
       return Internal("{}: fused activation '{}' reached the oneDNN convolution", node_.Describe(),
@@ -182,8 +195,12 @@ class ConvKernel : public Kernel {
       base = &*dpd;
     }
     memory::desc src_md = base->src_desc(), w_md = base->weights_desc(), dst_md = base->dst_desc();
-    memory::desc src_user_md = src_blocked ? memory::desc(Dims(xs), f32, tag::nChw8c) : PlainDesc(xs);
-    memory::desc dst_user_md = blocked_ ? memory::desc(Dims(ys), f32, tag::nChw8c) : PlainDesc(ys);
+    memory::desc src_user_md = src_blocked ? memory::desc(Dims(xs), f32, tag::nChw8c)
+                               : nhwc_     ? memory::desc(Dims(xs), f32, tag::nhwc)
+                                           : PlainDesc(xs);
+    memory::desc dst_user_md = blocked_ ? memory::desc(Dims(ys), f32, tag::nChw8c)
+                               : nhwc_  ? memory::desc(Dims(ys), f32, tag::nhwc)
+                                        : PlainDesc(ys);
     memory::desc w_user_md(Dims(ws), f32, wtag);
     plan->src_user = memory(src_user_md, Engine(), nullptr);
     plan->dst_user = memory(dst_user_md, Engine(), nullptr);
@@ -221,6 +238,7 @@ class ConvKernel : public Kernel {
   int64_t group_;
   int threads_;
   bool blocked_;
+  bool nhwc_;
   dnnl::stream stream_;
   Tensor w_const_;
   std::optional<nn::WindowAttrs> attrs_;

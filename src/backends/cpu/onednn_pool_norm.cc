@@ -6,7 +6,8 @@
 // Each kernel keeps one plan per input shape (up to kMaxPlans). Geometries oneDNN rejects or
 // defines differently (e.g. ceil-mode overhang with count_include_pad) run the reference kernel.
 // A pooling node marked NCHW8c (ops/layout.h, passes/blocked_layout.cc) reads and writes the
-// blocked layout [N, C/8, H, W, 8] directly, with no reorder.
+// blocked layout [N, C/8, H, W, 8] directly, with no reorder; a float32 2-D pooling node
+// marked NHWC (passes/channels_last.cc, AVX-512 CPUs) reads and writes [N, H, W, C] the same way.
 #include <map>
 #include <optional>
 
@@ -31,6 +32,7 @@ struct Plan {
   // generic loop: 9 ms vs under 1 ms for ResNet-18's first MaxPool); user memories are plain.
   bool blocked = false;      // reorders around the primitive (plain user tensors)
   bool laid_out = false;     // NCHW8c-marked node: user tensors are already blocked
+  bool nhwc = false;         // NHWC-marked float32 node: user tensors are [N, H, W, C]
   memory src_user, dst_user;
   dnnl::reorder to_blocked, from_blocked;
 };
@@ -108,7 +110,10 @@ class PoolNormKernel : public Kernel {
     const Tensor& xt = *ctx.inputs[0];
     // An NCHW8c input [N, C/8, H, W, 8] is planned on its logical NCHW shape.
     p.laid_out = IsBlocked8(node_) && xt.rank() == 5;
-    const Shape xs = p.laid_out ? Shape{xt.dim(0), xt.dim(1) * xt.dim(4), xt.dim(2), xt.dim(3)} : xt.shape();
+    p.nhwc = IsChannelsLast(node_) && xt.rank() == 4 && xt.dtype() == DType::kF32;
+    const Shape xs = p.laid_out ? Shape{xt.dim(0), xt.dim(1) * xt.dim(4), xt.dim(2), xt.dim(3)}
+                     : p.nhwc   ? Shape{xt.dim(0), xt.dim(3), xt.dim(1), xt.dim(2)}
+                                : xt.shape();
     const Tensor x = Tensor::View(xt.dtype(), xs, const_cast<void*>(xt.raw()));
     const auto inf = dnnl::prop_kind::forward_inference;
     const auto f32 = memory::data_type::f32;
@@ -166,15 +171,16 @@ class PoolNormKernel : public Kernel {
         // uint8/int8 max pools (QDQ models) use channels-last, oneDNN's int8 pooling layout.
         const bool int8 = x.dtype() != DType::kF32;
         if (p.laid_out && (int8 || nsp != 2)) { p.fallback = true; return Status::Ok(); }
-        const bool blocked = !p.laid_out;
+        const bool blocked = !p.laid_out && !p.nhwc;
         const auto dt = !int8 ? f32 : x.dtype() == DType::kU8 ? memory::data_type::u8 : memory::data_type::s8;
         auto BlockedDesc = [&](const Shape& sh) {
           if (int8) return memory::desc(Dims(sh), dt, sh.size() == 4 ? memory::format_tag::nhwc : memory::format_tag::ndhwc);
           return memory::desc(Dims(sh), f32, sh.size() == 4 ? memory::format_tag::aBcd8b : memory::format_tag::aBcde8b);
         };
         auto PlainOf = [&](const Shape& sh) { return memory::desc(Dims(sh), dt, Strides(sh)); };
-        memory::desc src_md = blocked || p.laid_out ? BlockedDesc(src) : PlainOf(src);
-        memory::desc dst_md = blocked || p.laid_out ? BlockedDesc(dst) : PlainOf(dst);
+        auto NhwcDesc = [&](const Shape& sh) { return memory::desc(Dims(sh), f32, memory::format_tag::nhwc); };
+        memory::desc src_md = p.nhwc ? NhwcDesc(src) : blocked || p.laid_out ? BlockedDesc(src) : PlainOf(src);
+        memory::desc dst_md = p.nhwc ? NhwcDesc(dst) : blocked || p.laid_out ? BlockedDesc(dst) : PlainOf(dst);
         dnnl::pooling_v2_forward::desc pd_d(inf, alg, src_md, dst_md, Dims(s), Dims(k), dil, Dims(pl), Dims(pr));
         dnnl::pooling_v2_forward::primitive_desc pd(pd_d, Engine());
         p.prim = dnnl::pooling_v2_forward(pd);
