@@ -8,6 +8,10 @@
 //    A to int8 and moves the sign onto B (any |b| <= 127); "direct" mode (every |b| <= 64)
 //    uses A as uint8. RowXor / ColumnCorrection give the byte flip applied to A and the
 //    per-column int32 that restores sum_k (a - za) * b.
+//  - AVX-VNNI builds (__AVXVNNI__, e.g. -march=native on Sapphire Rapids): a row's quad is one
+//    vpdpbusd per 8 columns (u8 x s8 products summed into int32, no int16 stage, so nothing
+//    saturates); every B is then "direct" (PackedS8::direct()), whatever its range, and the
+//    same corrections apply. The int8 mlp at batch 64 (2 threads): 0.203 -> 0.152 ms.
 //  - AcceptS8Operands: the operand checks both kernels make at plan time.
 //  - PrepareRows: A's rows in the layout the tile reads (flipped, zero-padded to a multiple
 //    of 4), or A itself when that is already so.
@@ -39,6 +43,11 @@ namespace greenai::int8avx2 {
 constexpr int64_t kPanel = 16;      // columns per panel (two ymm of 8 int32)
 constexpr int64_t kRows = 4;        // rows per micro-tile
 constexpr int64_t kBlockRows = 64;  // rows per block: 64 x K bytes stay in L2 while panels pass
+#if defined(__AVXVNNI__)
+constexpr bool kVnni = true;
+#else
+constexpr bool kVnni = false;
+#endif
 
 // 32-byte aligned byte storage (the panels are read with aligned loads).
 class AlignedBytes {
@@ -81,7 +90,8 @@ class PackedS8 {
   int64_t k4() const { return k4_; }
   int64_t quads() const { return k4_ / 4; }
   int64_t panels() const { return (n_ + kPanel - 1) / kPanel; }
-  bool direct() const { return direct_; }  // every |b| <= 64: no sign trick needed
+  // Every |b| <= 64, or a VNNI build: no sign trick needed.
+  bool direct() const { return kVnni || direct_; }
   const int8_t* panel(int64_t p) const { return packed_.data() + p * k4_ * kPanel; }
   const std::vector<int32_t>& colsum() const { return colsum_; }
 
@@ -163,6 +173,17 @@ inline const int8_t* PrepareRows(const void* a, int64_t M, int64_t K, int64_t k4
   return scratch.data();
 }
 
+// acc + the 8 dot products of av's and b's u8 x s8 byte quads (vpdpbusd); VNNI builds only.
+inline __m256i DotQuads(__m256i acc, __m256i av, __m256i b) {
+#if defined(__AVXVNNI__)
+  return _mm256_dpbusd_avx_epi32(acc, av, b);
+#else
+  (void)av;
+  (void)b;
+  return acc;  // never called: kVnni is false
+#endif
+}
+
 // One row's multiply-accumulate of a quad (4 k) against the panel's two B vectors.
 template <bool kDirect>
 inline void RowQuad(const int8_t* row, int64_t q, __m256i b0, __m256i b1, __m256i ones, __m256i& acc0,
@@ -170,6 +191,12 @@ inline void RowQuad(const int8_t* row, int64_t q, __m256i b0, __m256i b1, __m256
   int32_t quad;
   std::memcpy(&quad, row + q * 4, 4);
   const __m256i av = _mm256_set1_epi32(quad);
+  if constexpr (kDirect && kVnni) {
+    acc0 = DotQuads(acc0, av, b0);
+    acc1 = DotQuads(acc1, av, b1);
+    __asm__("" : "+x"(acc0), "+x"(acc1));
+    return;
+  }
   __m256i t0, t1;
   if constexpr (kDirect) {
     t0 = _mm256_madd_epi16(_mm256_maddubs_epi16(av, b0), ones);
