@@ -4,7 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/cpu_features.h"
 #include "nn_test_util.h"
 
 namespace greenai {
@@ -98,15 +97,6 @@ TEST(OneDnnVsRef, ConvTransposeSweep) {
     }
 }
 
-// The kernel a constant-B product gets (core/cpu_features.h): the packed AVX2 GEMM, except on
-// AVX-512 CPUs where oneDNN takes it unless A has one row (then the packed GEMV).
-std::string PackedPick(const std::string& op, const Shape& a) {
-  if (!HostCpu().avx512f) return "f32_" + op + "__packed";
-  int64_t rows = 1;
-  for (size_t i = 0; i + 1 < a.size(); ++i) rows *= a[i];
-  return "f32_" + op + (rows == 1 ? "__packed_gemv" : "__onednn");
-}
-
 TEST(OneDnnVsRef, MatMulSweep) {
   std::mt19937 rng(3);
   const std::vector<std::pair<Shape, Shape>> shapes = {
@@ -117,7 +107,7 @@ TEST(OneDnnVsRef, MatMulSweep) {
   // the packed kernel (backends/cpu/f32_gemm_avx2.cc), the rest to oneDNN.
   for (const auto& [as, bs] : shapes)
     Check(MakeNode("MatMul", 2), {RandomF32(as, rng), RandomF32(bs, rng)},
-          bs.size() == 2 && as.size() >= 2 ? PackedPick("matmul", as) : "f32_matmul__onednn",
+          bs.size() == 2 && as.size() >= 2 ? "f32_matmul__packed" : "f32_matmul__onednn",
           "matmul " + ShapeToString(as) + " x " + ShapeToString(bs));
 }
 
@@ -141,7 +131,7 @@ TEST(OneDnnVsRef, GemmSweep) {
       in.pop_back();
     }
     // Constant B without transA: the packed kernel; transA: oneDNN.
-    Check(n, in, ta ? "f32_gemm__onednn" : PackedPick("gemm", in[0].shape()), "gemm case " + std::to_string(t));
+    Check(n, in, ta ? "f32_gemm__onednn" : "f32_gemm__packed", "gemm case " + std::to_string(t));
   }
 }
 

@@ -24,7 +24,7 @@ namespace greenai {
 namespace {
 
 constexpr std::string_view kNative[] = {"f32_conv__onednn", "f32_conv__blocked_avx2", "f32_conv__winograd_avx2",
-                                        "f32_gemm__packed", "f32_gemm__packed_gemv"};
+                                        "f32_gemm__packed"};
 
 bool IsNative(std::string_view name) { return std::find(std::begin(kNative), std::end(kNative), name) != std::end(kNative); }
 
@@ -69,26 +69,13 @@ class FusedActivationAdapter : public Kernel {
 
 Result<CreatedKernel> CreateFusedActivationKernel(const KernelInfo& info, bool reference_only) {
   const Node& n = info.node;
-  if (!reference_only) {
-    // In priority order: a native kernel that takes the activation wins, unless a kernel
-    // ranked above it takes the plain node (e.g. oneDNN's matmul above the AVX2 packed GEMM
-    // on AVX-512 CPUs): then the adapter runs that one plus the activation.
-    Node bare = n;
-    bare.attributes.erase(kAttrActivation);
-    bare.attributes.erase(kAttrActivationParams);
-    const KernelInfo bare_info{bare, info.opset, info.input_types, info.const_inputs, info.output_types,
-                               info.num_threads};
+  if (!reference_only)
     for (const KernelDef* d : KernelRegistry::Get().Candidates(n.domain, n.op_type)) {
-      if (d->priority == 0) break;
-      if (!IsNative(d->name)) {
-        if (!HasLayoutMark(n) && d->create(bare_info).ok()) break;
-        continue;
-      }
+      if (!IsNative(d->name)) continue;
       auto k = d->create(info);
       if (k.ok()) return CreatedKernel{std::move(k).value(), d->name};
       if (k.status().code() != StatusCode::kUnimplemented) return k.status();
     }
-  }
   const std::string op = n.GetString(kAttrActivation, "");
   const std::vector<float> params = n.GetFloats(kAttrActivationParams);
   const bool known = ((op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Gelu") && params.empty()) ||

@@ -29,10 +29,12 @@
 //    the mlp's 64x784x512 layer at 32 GMAC/s against ~45 for a packed kernel (single thread,
 //    bench/ort_compare), and uses one thread for batch-1 GEMVs.
 //  - On AVX-512 CPUs (core/cpu_features.h) oneDNN's avx512 matmul computes twice the columns
-//    per instruction: there "f32_gemm__packed" / "f32_matmul__packed" rank below oneDNN, and
-//    "f32_gemm__packed_gemv" / "f32_matmul__packed_gemv" (the same kernel, above oneDNN) take
-//    the nodes whose A has one row at plan time, where this GEMV still wins (docs/design.md).
+//    per instruction and beats the 6x16 tile, not this GEMV: there the kernel also creates
+//    oneDNN's Gemm / MatMul kernel for the node without its activation and runs it whenever A
+//    has more than one row (decided per run, so a model with a symbolic batch gets both), then
+//    applies the fused Relu / Gelu in place with the same vector code (docs/design.md).
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -44,11 +46,14 @@
 
 #include "backends/cpu/fast_elementwise_simd.h"
 #include "backends/cpu/kernel.h"
+#include "backends/cpu/packed_gemm.h"
 #include "core/cpu_features.h"
 #include "passes/passes.h"
 
 namespace greenai {
 namespace {
+
+std::atomic<bool> g_wide{true};  // SetPackedGemmWide
 
 #if defined(__AVX2__) && defined(__FMA__)
 
@@ -69,17 +74,6 @@ bool HasFusedAttrs(const Node& n) {
 
 class PackedGemm : public Kernel {
  public:
-  // Only where A is known at plan time to have one row (all dims but the last are 1).
-  static Result<std::unique_ptr<Kernel>> CreateGemv(const KernelInfo& info) {
-    const bool one_row = !info.input_types.empty() && info.input_types[0].has_shape &&
-                         info.input_types[0].rank() >= 1 && [&] {
-                           const auto& d = info.input_types[0].dims;
-                           return std::all_of(d.begin(), d.end() - 1, [](int64_t v) { return v == 1; });
-                         }();
-    if (!one_row) return Unimplemented("{}: packed f32 GEMV: A is not known to have one row", info.node.Describe());
-    return Create(info);
-  }
-
   static Result<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
     const Node& n = info.node;
     auto decline = [&](const char* why) { return Unimplemented("{}: packed f32 gemm: {}", n.Describe(), why); };
@@ -110,6 +104,7 @@ class PackedGemm : public Kernel {
     k->alpha_ = gemm ? n.GetFloat("alpha", 1.f) : 1.f;
     k->beta_ = gemm ? n.GetFloat("beta", 1.f) : 0.f;
     k->Pack(*b, tb);
+    if (HostCpu().avx512f && g_wide.load()) GREENAI_RETURN_IF_ERROR(k->MakeWide(info, plain));
     // A constant bias row: pre-multiplied by beta, padded to whole panels.
     const Tensor* c = gemm && info.const_inputs.size() > 2 ? info.const_inputs[2] : nullptr;
     if (c && c->dtype() == DType::kF32 && k->beta_ != 0.f &&
@@ -146,6 +141,18 @@ class PackedGemm : public Kernel {
     }
     const float* ad = a.data<float>();
     float* yd = y.data<float>();
+    if (M > 1 && wide_) {  // AVX-512: oneDNN's matmul, then the fused activation in place
+      GREENAI_RETURN_IF_ERROR(wide_->Run(ctx));
+      if (relu_ || gelu_) {  // 4096-float pieces over the threads (Gelu is ~20 cycles per 8)
+        const int64_t n = y.numel(), pieces = (n + 4095) / 4096;
+        auto act = [&](int64_t p0, int64_t p1) {
+          ActivateInPlace(yd + p0 * 4096, std::min(n, p1 * 4096) - p0 * 4096, ep);
+        };
+        if (ctx.pool && ctx.pool->num_threads() > 1 && pieces > 1) ctx.pool->ParallelFor(pieces, 1, act);
+        else act(0, pieces);
+      }
+      return Status::Ok();
+    }
     if (M == 1) {  // a GEMV: kGemvPanels panels per work item, one FMA chain per output each
       const int64_t items = (panels_ + kGemvPanels - 1) / kGemvPanels;
       auto gemv = [&](int64_t i0, int64_t i1) {
@@ -375,6 +382,42 @@ class PackedGemm : public Kernel {
     _mm256_storeu_ps(row + 8, v1);
   }
 
+  // oneDNN's kernel for `plain` (the node without its fused activation), run for A with more
+  // than one row. oneDNN declining leaves wide_ empty: this kernel then runs every A itself.
+  Status MakeWide(const KernelInfo& info, const Node& plain) {
+    const std::string_view want = gemm_ ? "f32_gemm__onednn" : "f32_matmul__onednn";
+    wide_node_ = std::make_unique<Node>(plain);  // outlives the kernels made from it
+    for (const KernelDef* d : KernelRegistry::Get().Candidates(plain.domain, plain.op_type)) {
+      if (d->name != want) continue;
+      const KernelInfo pi{*wide_node_, info.opset, info.input_types, info.const_inputs, info.output_types,
+                          info.num_threads};
+      auto k = d->create(pi);
+      if (k.ok()) wide_ = std::move(k).value();
+      else if (k.status().code() != StatusCode::kUnimplemented) return k.status();
+    }
+    return Status::Ok();
+  }
+
+  // The fused activation over y (n floats), 16 at a time as the epilogue does.
+  static void ActivateInPlace(float* y, int64_t n, const Epi& ep) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      __m256 v0 = _mm256_loadu_ps(y + i), v1 = _mm256_loadu_ps(y + i + 8);
+      Activate(v0, v1, ep);
+      _mm256_storeu_ps(y + i, v0);
+      _mm256_storeu_ps(y + i + 8, v1);
+    }
+    if (i < n) {
+      alignas(32) float tmp[16] = {};
+      std::memcpy(tmp, y + i, static_cast<size_t>(n - i) * sizeof(float));
+      __m256 v0 = _mm256_load_ps(tmp), v1 = _mm256_load_ps(tmp + 8);
+      Activate(v0, v1, ep);
+      _mm256_store_ps(tmp, v0);
+      _mm256_store_ps(tmp + 8, v1);
+      std::memcpy(y + i, tmp, static_cast<size_t>(n - i) * sizeof(float));
+    }
+  }
+
   __attribute__((always_inline)) static void Activate(__m256& v0, __m256& v1, const Epi& ep) {
     if (ep.relu) {
       const __m256 zero = _mm256_setzero_ps();
@@ -392,22 +435,20 @@ class PackedGemm : public Kernel {
   float alpha_ = 1.f, beta_ = 0.f;
   std::unique_ptr<float, FreeDeleter> packed_;
   std::vector<float> bias_;
+  std::unique_ptr<Node> wide_node_;
+  std::unique_ptr<Kernel> wide_;  // AVX-512 CPUs: oneDNN's kernel for A with > 1 row
 };
 
 #endif  // __AVX2__ && __FMA__
 
 }  // namespace
 
+void SetPackedGemmWide(bool on) { g_wide.store(on); }
+
 void AddPackedGemmKernels(std::vector<KernelDef>& defs) {
 #if defined(__AVX2__) && defined(__FMA__)
-  const bool avx512 = HostCpu().avx512f;
-  const int general = avx512 ? 5 : 15;  // below oneDNN's 10 on AVX-512 CPUs
-  defs.push_back({"Gemm", "", "f32_gemm__packed", general, PackedGemm::Create});
-  defs.push_back({"MatMul", "", "f32_matmul__packed", general, PackedGemm::Create});
-  if (avx512) {
-    defs.push_back({"Gemm", "", "f32_gemm__packed_gemv", 15, PackedGemm::CreateGemv});
-    defs.push_back({"MatMul", "", "f32_matmul__packed_gemv", 15, PackedGemm::CreateGemv});
-  }
+  defs.push_back({"Gemm", "", "f32_gemm__packed", 15, PackedGemm::Create});
+  defs.push_back({"MatMul", "", "f32_matmul__packed", 15, PackedGemm::Create});
 #else
   (void)defs;
 #endif
