@@ -8,10 +8,11 @@
 //    A to int8 and moves the sign onto B (any |b| <= 127); "direct" mode (every |b| <= 64)
 //    uses A as uint8. RowXor / ColumnCorrection give the byte flip applied to A and the
 //    per-column int32 that restores sum_k (a - za) * b.
-//  - AVX-VNNI builds (__AVXVNNI__, e.g. -march=native on Sapphire Rapids): a row's quad is one
-//    vpdpbusd per 8 columns (u8 x s8 products summed into int32, no int16 stage, so nothing
+//  - VNNI builds (__AVXVNNI__ / __AVX512VNNI__, e.g. -march=native on Sapphire Rapids): a row's
+//    quad is vpdpbusd (u8 x s8 products summed into int32, no int16 stage, so nothing
 //    saturates); every B is then "direct" (PackedS8::direct()), whatever its range, and the
-//    same corrections apply. The int8 mlp at batch 64 (2 threads): 0.203 -> 0.152 ms.
+//    same corrections apply. With AVX-512 one zmm vpdpbusd covers the panel's 16 columns
+//    (TileZmm). docs/quantization.md has the figures.
 //  - AcceptS8Operands: the operand checks both kernels make at plan time.
 //  - PrepareRows: A's rows in the layout the tile reads (flipped, zero-padded to a multiple
 //    of 4), or A itself when that is already so.
@@ -43,17 +44,23 @@ namespace greenai::int8avx2 {
 constexpr int64_t kPanel = 16;      // columns per panel (two ymm of 8 int32)
 constexpr int64_t kRows = 4;        // rows per micro-tile
 constexpr int64_t kBlockRows = 64;  // rows per block: 64 x K bytes stay in L2 while panels pass
-#if defined(__AVXVNNI__)
+#if defined(__AVXVNNI__) || defined(__AVX512VNNI__)
 constexpr bool kVnni = true;
 #else
 constexpr bool kVnni = false;
 #endif
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+constexpr bool kVnni512 = true;
+#else
+constexpr bool kVnni512 = false;
+#endif
 
-// 32-byte aligned byte storage (the panels are read with aligned loads).
+// 64-byte aligned byte storage (the panels are read with aligned loads; a panel's k-quad is
+// 64 bytes, one zmm).
 class AlignedBytes {
  public:
   void assign(size_t n, int8_t v) {
-    p_.reset(static_cast<int8_t*>(std::aligned_alloc(32, (n + 31) / 32 * 32)));
+    p_.reset(static_cast<int8_t*>(std::aligned_alloc(64, (n + 63) / 64 * 64)));
     std::memset(p_.get(), v, n);
   }
   const int8_t* data() const { return p_.get(); }
@@ -175,7 +182,9 @@ inline const int8_t* PrepareRows(const void* a, int64_t M, int64_t K, int64_t k4
 
 // acc + the 8 dot products of av's and b's u8 x s8 byte quads (vpdpbusd); VNNI builds only.
 inline __m256i DotQuads(__m256i acc, __m256i av, __m256i b) {
-#if defined(__AVXVNNI__)
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(acc, av, b);
+#elif defined(__AVXVNNI__)
   return _mm256_dpbusd_avx_epi32(acc, av, b);
 #else
   (void)av;
@@ -213,6 +222,48 @@ inline void RowQuad(const int8_t* row, int64_t q, __m256i b0, __m256i b1, __m256
   __asm__("" : "+x"(acc0), "+x"(acc1));
 }
 
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+// AVX-512 VNNI: a panel's k-quad (16 columns x 4 k = 64 bytes) is one zmm, so a row's quad is
+// one vpdpbusd on 16 int32 sums. Consecutive quads alternate between S accumulators per row
+// (S = 4 for one row, 2 otherwise) so at least 4 independent chains hide vpdpbusd's latency;
+// they are summed at the end (int32 addition: the same result in any order).
+template <int NR, typename Store>
+inline void TileZmm(const int8_t* const* rows, const int8_t* bp, int64_t quads, Store&& store) {
+  constexpr int S = NR == 1 ? 4 : 2;
+  __m512i acc[NR][S];
+#pragma GCC unroll 4
+  for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s) acc[r][s] = _mm512_setzero_si512();
+  auto step = [&](int64_t q, int s) {
+    const __m512i b = _mm512_load_si512(bp + q * 64);
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) {
+      int32_t quad;
+      std::memcpy(&quad, rows[r] + q * 4, 4);
+      acc[r][s] = _mm512_dpbusd_epi32(acc[r][s], _mm512_set1_epi32(quad), b);
+    }
+  };
+  int64_t q = 0;
+  for (; q + S <= quads; q += S)
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s) step(q + s, s);
+  for (; q < quads; ++q) step(q, 0);
+#pragma GCC unroll 4
+  for (int r = 0; r < NR; ++r) {
+    __m512i t = acc[r][0];
+#pragma GCC unroll 4
+    for (int s = 1; s < S; ++s) t = _mm512_add_epi32(t, acc[r][s]);
+    // The halves through memory: GCC 12 flags the undefined operand inside the extract and
+    // cast intrinsics as maybe-uninitialized (-Werror).
+    alignas(64) int32_t half[16];
+    _mm512_store_si512(half, t);
+    store(r, _mm256_load_si256(reinterpret_cast<const __m256i*>(half)),
+          _mm256_load_si256(reinterpret_cast<const __m256i*>(half + 8)));
+  }
+}
+#endif
+
 // The sums of NR <= 4 prepared rows (rows[r], r < NR) against one panel (`quads` k-quads),
 // handed to store(r, lo, hi). Eight named accumulators (not an array) so they live in
 // registers; NR is a compile-time constant for the same reason.
@@ -225,6 +276,40 @@ inline void Tile(const int8_t* const* rows, const int8_t* bp, int64_t quads, Sto
   const int8_t* r1 = NR > 1 ? rows[1] : r0;
   const int8_t* r2 = NR > 2 ? rows[2] : r0;
   const int8_t* r3 = NR > 3 ? rows[3] : r0;
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+  if constexpr (kDirect) {
+    (void)r1;
+    (void)r2;
+    (void)r3;
+    (void)ones;
+    return TileZmm<NR>(rows, bp, quads, store);
+  }
+#endif
+  if constexpr (NR == 1 && kDirect && kVnni) {
+    // One row (a batch-1 GEMV): two chains would wait on vpdpbusd's latency, so four k-quads
+    // go to four accumulator pairs, summed at the end (int32 addition: the same result).
+    int64_t q = 0;
+    for (; q + 4 <= quads; q += 4) {
+      const int8_t* b = bp + q * 64;
+      auto quad = [&](int i, __m256i& lo, __m256i& hi) {
+        const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + i * 64));
+        const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + i * 64 + 32));
+        RowQuad<kDirect>(r0, q + i, b0, b1, ones, lo, hi);
+      };
+      quad(0, c00, c01);
+      quad(1, c10, c11);
+      quad(2, c20, c21);
+      quad(3, c30, c31);
+    }
+    for (; q < quads; ++q) {
+      const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64));
+      const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64 + 32));
+      RowQuad<kDirect>(r0, q, b0, b1, ones, c00, c01);
+    }
+    store(0, _mm256_add_epi32(_mm256_add_epi32(c00, c10), _mm256_add_epi32(c20, c30)),
+          _mm256_add_epi32(_mm256_add_epi32(c01, c11), _mm256_add_epi32(c21, c31)));
+    return;
+  }
   for (int64_t q = 0; q < quads; ++q) {
     __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64));
     __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + q * 64 + 32));
