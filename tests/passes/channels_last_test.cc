@@ -31,8 +31,8 @@ std::unique_ptr<Model> Rewritten(const Model& m, int* marked, bool float32 = fal
   return r;
 }
 
-// float32 stays NCHW (oneDNN's nhwc f32 convolutions were slower than its blocked ones):
-// ResNet-18 is left exactly as it was.
+// Without the float32 mode (the default on AVX2 CPUs, where oneDNN's nhwc f32 convolutions
+// were slower than its blocked ones) float32 stays NCHW: ResNet-18 is left exactly as it was.
 TEST(ChannelsLast, FloatResNetIsLeftAlone) {
   auto built = bench::BuildResNet18(1, 10, 32);
   ASSERT_TRUE(built.ok());
