@@ -32,7 +32,8 @@
 //    per instruction and beats the 6x16 tile, not this GEMV: there the kernel also creates
 //    oneDNN's Gemm / MatMul kernel for the node without its activation and runs it whenever A
 //    has more than one row (decided per run, so a model with a symbolic batch gets both), then
-//    applies the fused Relu / Gelu in place with the same vector code (docs/design.md).
+//    applies the fused Relu / Gelu in place with the same vector code (docs/design.md). Those
+//    products are summed in oneDNN's order, not the one stated above.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
