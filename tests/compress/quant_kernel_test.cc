@@ -3,9 +3,11 @@
 // full-range weights (sign-trick mode) and 7-bit weights in [-64, 64] (direct mode).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 #include <random>
 
+#include "backends/cpu/int8_tile_amx.h"
 #include "backends/cpu/run_node.h"
 #include "quant_test_util.h"
 #include "core/thread_pool.h"
@@ -16,7 +18,20 @@ namespace {
 
 using quanttest::RandomInts;
 
-TEST(Int8Avx2, MatMulIntegerMatchesReference) {
+// With AMX off the AVX-512 / AVX2 tiles run every product; on, products of 16 rows or more
+// take the AMX tiles (int8_tile_amx.h) where the CPU and Linux allow them (else skipped).
+class Int8Tiles : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    SetInt8Amx(GetParam());
+    if (GetParam() && !Int8AmxOn()) GTEST_SKIP() << "no AMX tiles on this CPU (or Linux refused their state)";
+  }
+  void TearDown() override { SetInt8Amx(true); }
+};
+INSTANTIATE_TEST_SUITE_P(Amx, Int8Tiles, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "amx" : "no_amx"; });
+
+TEST_P(Int8Tiles, MatMulIntegerMatchesReference) {
   std::mt19937 rng(42);
   Node n;
   n.op_type = "MatMulInteger";
@@ -24,7 +39,7 @@ TEST(Int8Avx2, MatMulIntegerMatchesReference) {
   n.inputs = {"a", "b", "za", "zb"};
   n.outputs = {"c"};
   int cases = 0;
-  for (int64_t m : {1, 3, 4, 5, 9, 64, 130})  // 130: three 64-row blocks
+  for (int64_t m : {1, 3, 4, 5, 9, 64, 130})  // 130: three 64-row blocks; 9 AMX row tiles
     for (int64_t k : {1, 3, 4, 7, 33, 70})
       for (int64_t nn : {1, 8, 16, 17, 40})
         for (bool a_signed : {false, true})
@@ -155,6 +170,60 @@ TEST(Int8Avx2, FloatQuantizeAndBiasAddMatchReference) {
   ASSERT_TRUE(y.ok() && r.ok());
   EXPECT_EQ(name, "i32_add_bias__avx2");
   for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ((*y)[0].data<int32_t>()[i], (*r)[0].data<int32_t>()[i]);
+}
+
+// float32 QuantizeLinear per tensor multiplies by 1 / scale and divides only near a rounding
+// tie: quotients at, just below and just above every half step in the output range (and
+// beyond it, and NaN / inf), for scales whose reciprocal is inexact, must give the
+// reference's bytes (its float division). 16-lane blocks, 8-lane blocks and a scalar tail.
+TEST(Int8Avx2, FloatQuantizeNearTiesMatchesReference) {
+  std::mt19937 rng(13);
+  const float scales[] = {0.1f, 1.f / 255.f, 3.f, 0.0078431377f, 6.f, 1e-3f, 37.5f, 0.0123f};
+  int mismatches_if_multiplied = 0;
+  for (float sc : scales) {
+    std::vector<float> xs;
+    for (int t = -300; t <= 300; ++t) {
+      const float tie = (static_cast<float>(t) + 0.5f) * sc;
+      xs.push_back(tie);
+      xs.push_back(std::nextafter(tie, 1e30f));
+      xs.push_back(std::nextafter(tie, -1e30f));
+      xs.push_back(std::nextafter(std::nextafter(tie, 1e30f), 1e30f));
+      xs.push_back(static_cast<float>(t) * sc);
+    }
+    std::uniform_real_distribution<float> d(-400.f * sc, 400.f * sc);
+    for (int i = 0; i < 500; ++i) xs.push_back(d(rng));
+    xs.push_back(std::numeric_limits<float>::quiet_NaN());
+    xs.push_back(std::numeric_limits<float>::infinity());
+    xs.push_back(-std::numeric_limits<float>::infinity());
+    xs.push_back(3e38f);
+    xs.push_back(-0.f);
+    while (xs.size() % 16 != 11) xs.push_back(d(rng));  // 16-lane blocks, one 8-lane block, a tail
+    for (float x : xs)
+      mismatches_if_multiplied += std::nearbyint(x * (1.f / sc)) != std::nearbyint(x / sc) && std::isfinite(x);
+    Tensor x = Tensor::FromVector<float>({static_cast<int64_t>(xs.size())}, xs);
+    for (bool u8 : {true, false}) {
+      Node q;
+      q.op_type = "QuantizeLinear";
+      q.inputs = {"x", "s", "z"};
+      q.outputs = {"y"};
+      Tensor s = Tensor::Scalar<float>(sc);
+      Tensor z = u8 ? Tensor::Scalar<uint8_t>(128) : Tensor::Scalar<int8_t>(-7);
+      RunNodeOptions fast, ref;
+      std::string_view name;
+      fast.kernel_name_out = &name;
+      ref.reference_only = true;
+      auto y = RunNode(q, {x, s, z}, fast);
+      auto r = RunNode(q, {x, s, z}, ref);
+      ASSERT_TRUE(y.ok() && r.ok());
+      EXPECT_EQ(name, "i32_quantizelinear__avx2");
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        if (std::isnan(xs[static_cast<size_t>(i)])) continue;  // no reference rule for NaN
+        ASSERT_EQ((*y)[0].GetAsDouble(i), (*r)[0].GetAsDouble(i)) << "scale " << sc << " x " << xs[static_cast<size_t>(i)];
+      }
+    }
+  }
+  // The inputs do hold quotients that a bare multiply would round differently.
+  EXPECT_GT(mismatches_if_multiplied, 0);
 }
 
 TEST(Int8Avx2, MaxPoolMatchesReference) {

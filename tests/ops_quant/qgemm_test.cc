@@ -2,7 +2,8 @@
 // for (MatMulInteger -> Add -> QuantizeLinear, reference kernels), and the fast kernels
 // (u8s8_qgemm__avx2, i8_qgemm__gemm_i16) against the reference, bit for bit, over sizes
 // below, at and above the 4x16 tile, per-tensor and per-column scales, uint8 and int8 A and
-// outputs, rounding ties and saturation, on one and two threads.
+// outputs, rounding ties and saturation, on one and two threads. The fast-kernel tests run
+// with the AMX tiles (int8_tile_amx.h) off and on (skipped on CPUs without them).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <limits>
 #include <random>
 
+#include "backends/cpu/int8_tile_amx.h"
 #include "backends/cpu/kernel.h"
 #include "backends/cpu/run_node.h"
 #include "../compress/quant_test_util.h"
@@ -101,6 +103,19 @@ QGemmCase RandomCase(int64_t M, int64_t K, int64_t N, bool a_signed, int wmax, b
   return c;
 }
 
+// With AMX off the AVX-512 / AVX2 tiles run every product (on every CPU); on, products of 16
+// rows or more take the AMX tiles where Int8AmxOn() (else the test is skipped).
+class QGemmTiles : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    SetInt8Amx(GetParam());
+    if (GetParam() && !Int8AmxOn()) GTEST_SKIP() << "no AMX tiles on this CPU (or Linux refused their state)";
+  }
+  void TearDown() override { SetInt8Amx(true); }
+};
+INSTANTIATE_TEST_SUITE_P(Amx, QGemmTiles, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "amx" : "no_amx"; });
+
 TEST(QGemm, ReferenceEqualsUnfusedChain) {
   std::mt19937 rng(3);
   int cases = 0;
@@ -139,7 +154,7 @@ TEST(QGemm, ReferenceEqualsUnfusedChain) {
   EXPECT_EQ(cases, 8);
 }
 
-TEST(QGemm, Avx2MatchesReferenceSweep) {
+TEST_P(QGemmTiles, Avx2MatchesReferenceSweep) {
   std::mt19937 rng(42);
   int cases = 0;
   for (int64_t M : {1, 3, 4, 5, 9, 64, 70})  // 70: a second 64-row block with a partial tile
@@ -163,7 +178,7 @@ TEST(QGemm, Avx2MatchesReferenceSweep) {
 // acc / s are known: with s = 2 every odd acc is a tie t + 0.5 (half to even: 2.5 -> 2,
 // 3.5 -> 4, -2.5 -> -2), with s = 6 every acc = 6t + 3 (and 1 / 6 is inexact); tiny scales
 // and the int32 extremes saturate, and a bias near INT32_MAX wraps like the reference's.
-TEST(QGemm, RoundsTiesHalfToEvenSaturatesAndWrapsLikeReference) {
+TEST_P(QGemmTiles, RoundsTiesHalfToEvenSaturatesAndWrapsLikeReference) {
   std::mt19937 rng(5);
   const int64_t M = 64, K = 8, N = 24;
   for (bool per_column : {false, true})
@@ -205,10 +220,10 @@ TEST(QGemm, RoundsTiesHalfToEvenSaturatesAndWrapsLikeReference) {
 // Ties that the multiply by 1 / scale gets wrong (found by search: x / s is exactly t + 0.5
 // in double but x * (1 / s) lands one ulp off it and would round the other way), so the
 // kernel's tie check and division must run. B is zero, so acc = bias = x per column.
-TEST(QGemm, DividesNearTiesWhereTheReciprocalMisrounds) {
+TEST_P(QGemmTiles, DividesNearTiesWhereTheReciprocalMisrounds) {
   const std::vector<int32_t> x = {-1584090, -667800, 301861, -687470, -802587, 151470, -736057, -896070};
   const std::vector<float> s = {211212.f, 29680.f, 20818.f, 28060.f, 31474.f, 1836.f, 2962.f, 7140.f};
-  const int64_t N = 8, K = 5, M = 6;
+  const int64_t N = 8, K = 5, M = 21;  // 21: a 16-row AMX tile and a partial one
   std::mt19937 rng(4);
   QGemmCase c;
   c.a = RandomInts<uint8_t>({M, K}, 0, 255, rng);
@@ -260,7 +275,9 @@ TEST(QGemm, GemmI16TakesWhatAvx2Declines) {
 
 // Large enough (>= 2M multiply-adds) that both fast kernels split the work on two threads;
 // N = 129 leaves a one-column last panel, M = 130 three row blocks with a partial tile.
-TEST(QGemm, TwoThreadsMatchReference) {
+// The AMX tiles split from int8amx::kParallelMacs: 144 x 1024 x 911 reaches it (with a
+// single last panel and an odd row tile).
+TEST_P(QGemmTiles, TwoThreadsMatchReference) {
   std::mt19937 rng(21);
   ThreadPool pool(2);
   for (bool per_column : {false, true}) {
@@ -269,6 +286,28 @@ TEST(QGemm, TwoThreadsMatchReference) {
     c.zb = Tensor::Scalar<int8_t>(5);
     ExpectFastEqualsRef(c, "i8_qgemm__gemm_i16", "gemm_i16", &pool);
   }
+  static_assert(144 * 1024 * 911 >= int8amx::kParallelMacs);
+  QGemmCase big = RandomCase(144, 1024, 911, true, 127, true, false, true, rng);
+  ExpectFastEqualsRef(big, "u8s8_qgemm__avx2", "144x1024x911 split", &pool);
+}
+
+// The AMX tiles' edges: 1, 2 and 3 row tiles with partial ones, K below, at and above one
+// and several 64-byte k-tiles, one panel, a pair, a pair and one.
+TEST_P(QGemmTiles, TileEdgesMatchReference) {
+  std::mt19937 rng(77);
+  int cases = 0;
+  for (int64_t M : {16, 17, 31, 32, 33, 48})
+    for (int64_t K : {1, 63, 64, 65, 130, 784})
+      for (int64_t N : {1, 16, 17, 33, 48})
+        for (bool a_signed : {false, true}) {
+          const bool per_column = cases % 2, u8_out = (cases / 2) % 2;
+          QGemmCase c = RandomCase(M, K, N, a_signed, 127, per_column, u8_out, cases % 3 != 0, rng);
+          ExpectFastEqualsRef(c, "u8s8_qgemm__avx2",
+                              std::to_string(M) + "x" + std::to_string(K) + "x" + std::to_string(N) +
+                                  (a_signed ? " s8" : " u8"));
+          ++cases;
+        }
+  EXPECT_EQ(cases, 360);
 }
 
 TEST(QGemm, ShapeInferenceRejectsBadOperands) {

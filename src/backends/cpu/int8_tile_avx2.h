@@ -75,12 +75,15 @@ class AlignedBytes {
 
 class PackedS8 {
  public:
+  static constexpr int64_t kSlack = 1024;
   // REQUIRES: b is K x N row-major and holds no -128.
   void Pack(const int8_t* b, int64_t K, int64_t N) {
     k_ = K;
     n_ = N;
     k4_ = (K + 3) / 4 * 4;
-    packed_.assign(static_cast<size_t>(panels() * k4_ * kPanel), 0);
+    // + kSlack zero bytes: AMX reads a panel's last k-tile up to 60 quads (960 bytes) past
+    // its end (int8_tile_amx.h).
+    packed_.assign(static_cast<size_t>(panels() * k4_ * kPanel + kSlack), 0);
     colsum_.assign(static_cast<size_t>(N), 0);
     direct_ = true;
     for (int64_t kk = 0; kk < K; ++kk)
