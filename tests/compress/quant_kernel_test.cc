@@ -7,7 +7,6 @@
 #include <limits>
 #include <random>
 
-#include "backends/cpu/int8_tile_amx.h"
 #include "backends/cpu/run_node.h"
 #include "quant_test_util.h"
 #include "core/thread_pool.h"
@@ -18,18 +17,8 @@ namespace {
 
 using quanttest::RandomInts;
 
-// With AMX off the AVX-512 / AVX2 tiles run every product; on, products of 16 rows or more
-// take the AMX tiles (int8_tile_amx.h) where the CPU and Linux allow them (else skipped).
-class Int8Tiles : public ::testing::TestWithParam<bool> {
- protected:
-  void SetUp() override {
-    SetInt8Amx(GetParam());
-    if (GetParam() && !Int8AmxOn()) GTEST_SKIP() << "no AMX tiles on this CPU (or Linux refused their state)";
-  }
-  void TearDown() override { SetInt8Amx(true); }
-};
-INSTANTIATE_TEST_SUITE_P(Amx, Int8Tiles, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "amx" : "no_amx"; });
+class Int8Tiles : public quanttest::AmxOnOff {};
+INSTANTIATE_TEST_SUITE_P(Amx, Int8Tiles, ::testing::Bool(), quanttest::AmxParamName);
 
 TEST_P(Int8Tiles, MatMulIntegerMatchesReference) {
   std::mt19937 rng(42);
@@ -131,6 +120,25 @@ TEST(Int8Avx2, RequantizeMatchesReference) {
     }
 }
 
+// QuantizeLinear(x, s, z) on the best kernel (expected: i32_quantizelinear__avx2) and on the
+// reference; {fast, reference} outputs, or two undefined tensors after a failed expectation.
+std::pair<Tensor, Tensor> QuantizeFastAndRef(const Tensor& x, const Tensor& s, const Tensor& z) {
+  Node q;
+  q.op_type = "QuantizeLinear";
+  q.inputs = {"x", "s", "z"};
+  q.outputs = {"y"};
+  RunNodeOptions fast, ref;
+  std::string_view name;
+  fast.kernel_name_out = &name;
+  ref.reference_only = true;
+  auto y = RunNode(q, {x, s, z}, fast);
+  auto r = RunNode(q, {x, s, z}, ref);
+  EXPECT_TRUE(y.ok() && r.ok());
+  if (!y.ok() || !r.ok()) return {};
+  EXPECT_EQ(name, "i32_quantizelinear__avx2");
+  return {(*y)[0], (*r)[0]};
+}
+
 TEST(Int8Avx2, FloatQuantizeAndBiasAddMatchReference) {
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> d(-40.f, 40.f);
@@ -139,21 +147,10 @@ TEST(Int8Avx2, FloatQuantizeAndBiasAddMatchReference) {
   x.data<float>()[3] = 0.5f * 0.25f;  // exact half steps exercise round-half-to-even
   x.data<float>()[4] = 1.5f * 0.25f;
   for (bool u8 : {true, false}) {
-    Node q;
-    q.op_type = "QuantizeLinear";
-    q.inputs = {"x", "s", "z"};
-    q.outputs = {"y"};
-    Tensor s = Tensor::Scalar<float>(0.25f);
-    Tensor z = u8 ? Tensor::Scalar<uint8_t>(128) : Tensor::Scalar<int8_t>(3);
-    RunNodeOptions fast, ref;
-    std::string_view name;
-    fast.kernel_name_out = &name;
-    ref.reference_only = true;
-    auto y = RunNode(q, {x, s, z}, fast);
-    auto r = RunNode(q, {x, s, z}, ref);
-    ASSERT_TRUE(y.ok() && r.ok());
-    EXPECT_EQ(name, "i32_quantizelinear__avx2");
-    for (int64_t i = 0; i < x.numel(); ++i) EXPECT_EQ((*y)[0].GetAsDouble(i), (*r)[0].GetAsDouble(i)) << i;
+    const auto [y, r] = QuantizeFastAndRef(x, Tensor::Scalar<float>(0.25f),
+                                           u8 ? Tensor::Scalar<uint8_t>(128) : Tensor::Scalar<int8_t>(3));
+    ASSERT_TRUE(y.defined() && r.defined());
+    for (int64_t i = 0; i < x.numel(); ++i) EXPECT_EQ(y.GetAsDouble(i), r.GetAsDouble(i)) << i;
   }
   Tensor a = RandomInts<int32_t>({5, 19}, -1000000, 1000000, rng);
   Tensor b = RandomInts<int32_t>({19}, -1000, 1000, rng);
@@ -202,23 +199,12 @@ TEST(Int8Avx2, FloatQuantizeNearTiesMatchesReference) {
       mismatches_if_multiplied += std::nearbyint(x * (1.f / sc)) != std::nearbyint(x / sc) && std::isfinite(x);
     Tensor x = Tensor::FromVector<float>({static_cast<int64_t>(xs.size())}, xs);
     for (bool u8 : {true, false}) {
-      Node q;
-      q.op_type = "QuantizeLinear";
-      q.inputs = {"x", "s", "z"};
-      q.outputs = {"y"};
-      Tensor s = Tensor::Scalar<float>(sc);
-      Tensor z = u8 ? Tensor::Scalar<uint8_t>(128) : Tensor::Scalar<int8_t>(-7);
-      RunNodeOptions fast, ref;
-      std::string_view name;
-      fast.kernel_name_out = &name;
-      ref.reference_only = true;
-      auto y = RunNode(q, {x, s, z}, fast);
-      auto r = RunNode(q, {x, s, z}, ref);
-      ASSERT_TRUE(y.ok() && r.ok());
-      EXPECT_EQ(name, "i32_quantizelinear__avx2");
+      const auto [y, r] = QuantizeFastAndRef(x, Tensor::Scalar<float>(sc),
+                                             u8 ? Tensor::Scalar<uint8_t>(128) : Tensor::Scalar<int8_t>(-7));
+      ASSERT_TRUE(y.defined() && r.defined());
       for (int64_t i = 0; i < x.numel(); ++i) {
         if (std::isnan(xs[static_cast<size_t>(i)])) continue;  // no reference rule for NaN
-        ASSERT_EQ((*y)[0].GetAsDouble(i), (*r)[0].GetAsDouble(i)) << "scale " << sc << " x " << xs[static_cast<size_t>(i)];
+        ASSERT_EQ(y.GetAsDouble(i), r.GetAsDouble(i)) << "scale " << sc << " x " << xs[static_cast<size_t>(i)];
       }
     }
   }

@@ -7,11 +7,27 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "backends/cpu/int8_tile_amx.h"
 #include "compress/quantize/quantize.h"
 #include "graph/ir.h"
 #include "runtime/session.h"
 
 namespace greenai::quanttest {
+
+// Base of the int8 fast-kernel tests that run twice: with the AMX tiles off (the AVX-512 /
+// AVX2 tiles then run every product, on every CPU) and on (products of 16 rows or more take
+// int8_tile_amx.h where Int8AmxOn(); elsewhere the test is skipped).
+class AmxOnOff : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    SetInt8Amx(GetParam());
+    if (GetParam() && !Int8AmxOn()) GTEST_SKIP() << "no AMX tiles on this CPU (or Linux refused their state)";
+  }
+  void TearDown() override { SetInt8Amx(true); }
+};
+inline std::string AmxParamName(const ::testing::TestParamInfo<bool>& i) { return i.param ? "amx" : "no_amx"; }
 
 // Uniform integers in [lo, hi] as a tensor of T.
 template <typename T>

@@ -13,7 +13,6 @@
 #include <limits>
 #include <random>
 
-#include "backends/cpu/int8_tile_amx.h"
 #include "backends/cpu/kernel.h"
 #include "backends/cpu/run_node.h"
 #include "../compress/quant_test_util.h"
@@ -103,18 +102,8 @@ QGemmCase RandomCase(int64_t M, int64_t K, int64_t N, bool a_signed, int wmax, b
   return c;
 }
 
-// With AMX off the AVX-512 / AVX2 tiles run every product (on every CPU); on, products of 16
-// rows or more take the AMX tiles where Int8AmxOn() (else the test is skipped).
-class QGemmTiles : public ::testing::TestWithParam<bool> {
- protected:
-  void SetUp() override {
-    SetInt8Amx(GetParam());
-    if (GetParam() && !Int8AmxOn()) GTEST_SKIP() << "no AMX tiles on this CPU (or Linux refused their state)";
-  }
-  void TearDown() override { SetInt8Amx(true); }
-};
-INSTANTIATE_TEST_SUITE_P(Amx, QGemmTiles, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "amx" : "no_amx"; });
+class QGemmTiles : public quanttest::AmxOnOff {};
+INSTANTIATE_TEST_SUITE_P(Amx, QGemmTiles, ::testing::Bool(), quanttest::AmxParamName);
 
 TEST(QGemm, ReferenceEqualsUnfusedChain) {
   std::mt19937 rng(3);
