@@ -76,6 +76,26 @@ TEST(Int8Avx2, MatMulIntegerDeclinesMinus128Weights) {
   EXPECT_NE(name, "u8s8_matmulinteger__avx2_sign");
 }
 
+// QuantizeLinear(x, s, z) on the best kernel (expected: i32_quantizelinear__avx2) and on the
+// reference (per axis on the last axis when `last_axis`); {fast, reference} outputs, or two undefined tensors after a failed expectation.
+std::pair<Tensor, Tensor> QuantizeFastAndRef(const Tensor& x, const Tensor& s, const Tensor& z, bool last_axis = false) {
+  Node q;
+  q.op_type = "QuantizeLinear";
+  q.inputs = {"x", "s", "z"};
+  q.outputs = {"y"};
+  if (last_axis) q.SetInt("axis", -1);
+  RunNodeOptions fast, ref;
+  std::string_view name;
+  fast.kernel_name_out = &name;
+  ref.reference_only = true;
+  auto y = RunNode(q, {x, s, z}, fast);
+  auto r = RunNode(q, {x, s, z}, ref);
+  EXPECT_TRUE(y.ok() && r.ok());
+  if (!y.ok() || !r.ok()) return {};
+  EXPECT_EQ(name, "i32_quantizelinear__avx2");
+  return {(*y)[0], (*r)[0]};
+}
+
 TEST(Int8Avx2, RequantizeMatchesReference) {
   std::mt19937 rng(7);
   for (bool per_axis : {false, true})
@@ -103,40 +123,10 @@ TEST(Int8Avx2, RequantizeMatchesReference) {
         std::vector<int8_t> zv(sv.size(), -5);
         z = per_axis ? Tensor::FromVector<int8_t>({cols}, zv) : Tensor::Scalar<int8_t>(-5);
       }
-      Node n;
-      n.op_type = "QuantizeLinear";
-      n.inputs = {"x", "s", "z"};
-      n.outputs = {"y"};
-      if (per_axis) n.SetInt("axis", -1);
-      RunNodeOptions fast, ref;
-      std::string_view name;
-      fast.kernel_name_out = &name;
-      ref.reference_only = true;
-      auto y = RunNode(n, {x, s, z}, fast);
-      auto r = RunNode(n, {x, s, z}, ref);
-      ASSERT_TRUE(y.ok() && r.ok()) << y.status().ToString() << r.status().ToString();
-      EXPECT_EQ(name, "i32_quantizelinear__avx2");
-      for (int64_t i = 0; i < x.numel(); ++i) EXPECT_EQ((*y)[0].GetAsDouble(i), (*r)[0].GetAsDouble(i)) << i;
+      const auto [y, r] = QuantizeFastAndRef(x, s, z, per_axis);
+      ASSERT_TRUE(y.defined() && r.defined());
+      for (int64_t i = 0; i < x.numel(); ++i) EXPECT_EQ(y.GetAsDouble(i), r.GetAsDouble(i)) << i;
     }
-}
-
-// QuantizeLinear(x, s, z) on the best kernel (expected: i32_quantizelinear__avx2) and on the
-// reference; {fast, reference} outputs, or two undefined tensors after a failed expectation.
-std::pair<Tensor, Tensor> QuantizeFastAndRef(const Tensor& x, const Tensor& s, const Tensor& z) {
-  Node q;
-  q.op_type = "QuantizeLinear";
-  q.inputs = {"x", "s", "z"};
-  q.outputs = {"y"};
-  RunNodeOptions fast, ref;
-  std::string_view name;
-  fast.kernel_name_out = &name;
-  ref.reference_only = true;
-  auto y = RunNode(q, {x, s, z}, fast);
-  auto r = RunNode(q, {x, s, z}, ref);
-  EXPECT_TRUE(y.ok() && r.ok());
-  if (!y.ok() || !r.ok()) return {};
-  EXPECT_EQ(name, "i32_quantizelinear__avx2");
-  return {(*y)[0], (*r)[0]};
 }
 
 TEST(Int8Avx2, FloatQuantizeAndBiasAddMatchReference) {
