@@ -1,10 +1,15 @@
 #include "ops/layout.h"
 
+#include "ops/conv_add.h"
+
 namespace greenai {
 
 bool IsChannelsLast(const Node& n) { return n.GetString(kAttrLayout, "") == kLayoutNhwc; }
 bool IsBlocked8(const Node& n) { return n.GetString(kAttrLayout, "") == kLayoutBlocked8; }
 bool HasLayoutMark(const Node& n) { return IsChannelsLast(n) || IsBlocked8(n); }
+bool LaidOutInput(const Node& n, size_t i) {
+  return i == 0 || (i == kConvAddZ && n.domain == kGreenaiDomain && n.op_type == kConvAdd);
+}
 
 namespace {
 template <typename V>
@@ -70,8 +75,11 @@ Status InferNodeTypesLaidOut(const OpDef& def, const InferContext& ctx, std::vec
   if (ctx.inputs.empty() || (ctx.inputs[0].has_shape && ctx.inputs[0].rank() != 4))
     return InvalidArgument("{}: marked {} = NHWC but input 0 is not rank 4", ctx.node.Describe(), kAttrLayout);
   InferContext plain{ctx.node, ctx.opset, ctx.inputs, ctx.values};
-  plain.inputs[0] = NhwcToNchw(ctx.inputs[0]);
-  if (!plain.values.empty()) plain.values[0] = nullptr;  // a value would be in the wrong layout
+  for (size_t i = 0; i < plain.inputs.size(); ++i)
+    if (LaidOutInput(ctx.node, i)) {
+      plain.inputs[i] = NhwcToNchw(ctx.inputs[i]);
+      if (i < plain.values.size()) plain.values[i] = nullptr;  // a value would be in the wrong layout
+    }
   GREENAI_RETURN_IF_ERROR(InferNodeTypes(def, plain, outputs));
   if (!outputs->empty()) (*outputs)[0] = NchwToNhwc((*outputs)[0]);
   return Status::Ok();

@@ -2,6 +2,7 @@
 // nn_norm.cc). See ops/op_table.h for the contract each OpDef follows.
 #include <algorithm>
 
+#include "ops/conv_add.h"
 #include "ops/nn_util.h"
 #include "ops/op_table.h"
 #include "ops/shape_util.h"
@@ -90,6 +91,33 @@ OpCost CostConv(const InferContext& ctx, const std::vector<TensorType>& outs) {
   double out_el = TypeElements(outs[0]);
   c.macs = out_el * static_cast<double>(Prod(w.dims, 1));
   c.flops = 2 * c.macs + (ctx.Has(2) ? out_el : 0);
+  return c;
+}
+
+// ---------------- ConvAdd (ai.greenai, ops/conv_add.h) ----------------
+
+Status InferConvAdd(const InferContext& ctx, std::vector<TensorType>* outs) {
+  const Node& n = ctx.node;
+  // B (input 2) may be omitted, so the op table's minimum is 2; Z is required here.
+  if (!ctx.Has(kConvAddZ)) return InvalidArgument("{}: the residual input Z (input 3) is required", n.Describe());
+  InferContext conv{n, ctx.opset, {ctx.inputs.begin(), ctx.inputs.begin() + kConvAddZ}, {}};
+  if (ctx.values.size() >= kConvAddZ) conv.values.assign(ctx.values.begin(), ctx.values.begin() + kConvAddZ);
+  GREENAI_RETURN_IF_ERROR(InferConv(conv, outs));
+  const TensorType& z = ctx.inputs[kConvAddZ];
+  const TensorType& y = (*outs)[0];
+  if (z.dtype != y.dtype)
+    return InvalidArgument("{}: residual Z has dtype {} but the convolution gives {} (expects the same)", n.Describe(),
+                           DTypeName(z.dtype), DTypeName(y.dtype));
+  if (z.IsFullyKnown() && y.IsFullyKnown() && z.dims != y.dims)
+    return InvalidArgument("{}: residual Z has shape {} but the convolution gives {} (expects the same)", n.Describe(),
+                           z.ToString(), y.ToString());
+  return Status::Ok();
+}
+
+// The convolution's cost, plus reading Z (counted in InputBytes) and one add per output.
+OpCost CostConvAdd(const InferContext& ctx, const std::vector<TensorType>& outs) {
+  OpCost c = CostConv(ctx, outs);
+  if (outs[0].IsFullyKnown()) c.flops += TypeElements(outs[0]);
   return c;
 }
 
@@ -243,6 +271,7 @@ OpCost CostMatMul(const InferContext& ctx, const std::vector<TensorType>& outs) 
 void AddNnOps(std::vector<OpDef>& ops) {
   ops.push_back({"Conv", "", 1, 2, 3, 1, 1, InferConv, CostConv});
   ops.push_back({"ConvTranspose", "", 1, 2, 3, 1, 1, InferConvTranspose, CostConvTranspose});
+  ops.push_back({kConvAdd, kGreenaiDomain, 1, 2, 4, 1, 1, InferConvAdd, CostConvAdd});
   ops.push_back({"Gemm", "", 1, 2, 3, 1, 1, InferGemm, CostGemm});
   ops.push_back({"MatMul", "", 1, 2, 2, 1, 1, InferMatMul, CostMatMul});
   nn::AddPoolOps(ops);

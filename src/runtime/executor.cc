@@ -19,6 +19,7 @@ struct Executor::Step {
   std::vector<int> release;     // slots whose last use is this step
   bool has_subgraphs = false;
   bool alias = false;           // output 0 is a view of input 0's buffer (IsViewOp, TransposeIsView)
+  int inplace_slot = -1;        // output 0 may take this input slot's buffer (Kernel::InPlaceInput)
   // Shape-inference cache.
   bool cache_valid = false;
   std::vector<Shape> cached_shapes;
@@ -200,6 +201,23 @@ Result<std::unique_ptr<Executor>> Executor::Create(const Graph& graph, const Mod
     bool keep = ex->is_graph_output_[s] || ex->const_values_[s].defined() || ex->is_outer_[s];
     if (!keep) ex->steps_[static_cast<size_t>(last_use[s])]->release.push_back(static_cast<int>(s));
   }
+  // In place: output 0 may reuse the buffer of the input the kernel names when that input's
+  // value (and every view of it) is last read by this step, the step reads it only there,
+  // and neither value is a graph output. Whether the buffer fits is checked per run.
+  for (size_t idx = 0; idx < ex->steps_.size(); ++idx) {
+    Step& st = *ex->steps_[idx];
+    const int k = st.kernel->InPlaceInput();
+    if (k < 0 || static_cast<size_t>(k) >= st.in.size() || st.in[static_cast<size_t>(k)] < 0 || st.out.empty() ||
+        st.out[0] < 0 || st.alias)
+      continue;
+    const int z = st.in[static_cast<size_t>(k)];
+    const size_t zs = static_cast<size_t>(z);
+    if (std::count(st.in.begin(), st.in.end(), z) != 1 || alias_root[zs] >= 0 || ex->is_graph_output_[zs] ||
+        ex->is_graph_output_[static_cast<size_t>(st.out[0])] ||
+        std::find(st.release.begin(), st.release.end(), z) == st.release.end())
+      continue;
+    st.inplace_slot = z;
+  }
   return ex;
 }
 
@@ -242,6 +260,19 @@ Result<Tensor> Executor::Acquire(const TensorType& type, int slot) {
   Tensor t = Tensor::View(type.dtype, type.dims, b.mem.get());
   slot_block_[s] = std::move(b);
   return t;
+}
+
+bool Executor::TakeInPlace(const TensorType& type, int from, int to) {
+  const size_t f = static_cast<size_t>(from), t = static_cast<size_t>(to);
+  Block& b = slot_block_[f];
+  const Tensor& v = values_[f];
+  if (!type.IsFullyKnown() || !b.mem || !v.defined() || v.raw() != b.mem.get() || v.dtype() != type.dtype ||
+      v.shape() != type.dims)
+    return false;
+  values_[t] = Tensor::View(type.dtype, type.dims, b.mem.get());
+  slot_block_[t] = std::move(b);
+  b = Block{};  // the input's value stays readable for this step; releasing it frees nothing
+  return true;
 }
 
 void Executor::Release(int slot) {
@@ -318,6 +349,10 @@ Status Executor::RunStep(Step& step, size_t index) {
     if (s < 0) continue;
     size_t us = static_cast<size_t>(s);
     Release(s);  // a value from a previous run
+    if (i == 0 && step.inplace_slot >= 0 && TakeInPlace(step.out_types[0], step.inplace_slot, s)) {
+      kctx.outputs[i] = &values_[us];
+      continue;
+    }
     if (step.out_types[i].IsFullyKnown()) {
       GREENAI_ASSIGN_OR_RETURN(values_[us], Acquire(step.out_types[i], s));
     }

@@ -8,7 +8,9 @@
 // buffer after the value's last consumer, and runs kernels. Reshape, Flatten, Squeeze,
 // Unsqueeze and Identity run as views: the output shares the input's buffer (which then lives
 // until the last use of either), except when the output is a graph output. Graph outputs are freshly
-// owned tensors (never pool memory), so results survive later runs.
+// owned tensors (never pool memory), so results survive later runs. A kernel naming an
+// in-place input (Kernel::InPlaceInput) gets output 0 in that input's pool buffer when the
+// input dies at that node.
 // Thread safety: one Run at a time.
 #pragma once
 
@@ -57,6 +59,9 @@ class Executor : public SubgraphRunner {
   Status RunStep(Step& step, size_t index);
   Result<Tensor> Acquire(const TensorType& type, int slot);
   void Release(int slot);
+  // Hands output slot `to` the pool buffer of input slot `from` (Step::inplace_slot) when that
+  // value has exactly `type`; false (nothing changed) otherwise.
+  bool TakeInPlace(const TensorType& type, int from, int to);
 
   const Graph* graph_ = nullptr;
   const Model* model_ = nullptr;

@@ -23,8 +23,8 @@ namespace greenai {
 
 namespace {
 
-constexpr std::string_view kNative[] = {"f32_conv__onednn", "f32_conv__blocked_avx2", "f32_conv__winograd_avx2",
-                                        "f32_gemm__packed"};
+constexpr std::string_view kNative[] = {"f32_conv__onednn", "f32_convadd__onednn", "f32_conv__blocked_avx2",
+                                        "f32_conv__winograd_avx2", "f32_gemm__packed"};
 
 bool IsNative(std::string_view name) { return std::find(std::begin(kNative), std::end(kNative), name) != std::end(kNative); }
 

@@ -11,7 +11,9 @@
 //    NonZero) arrives undefined (!defined()) and the kernel assigns it with Tensor::Create.
 //  - ctx.inputs[i] / ctx.outputs[i] are nullptr for omitted optional inputs/outputs.
 //  - Output buffers may hold garbage (e.g. NaN prefill in tests); kernels write every element.
-//  - Outputs never alias inputs.
+//  - Outputs never alias inputs, except where a kernel's InPlaceInput() names input k: the
+//    runtime may then hand output 0 in input k's buffer (same dtype and size; input k is not
+//    read after this node), and the kernel must give the same results either way.
 //  - Run() may be called many times with different input shapes (dynamic shapes); kernels
 //    that cache shape-specific state must re-check it.
 //  - Thread safety: one Run() at a time per Kernel object; kernels may use ctx.pool.
@@ -55,6 +57,8 @@ class Kernel {
  public:
   virtual ~Kernel() = default;
   virtual Status Run(KernelContext& ctx) = 0;
+  // The input whose buffer output 0 may share (see the contract above); -1: none.
+  virtual int InPlaceInput() const { return -1; }
 };
 
 struct KernelInfo {

@@ -6,7 +6,8 @@
 //    node's layout itself (kNativeNhwc / kNativeBlocked below; such kernels check the mark)
 //    wins; otherwise the best plain kernel for the unmarked node is wrapped in an adapter that
 //    converts input 0 to NCHW (NHWC -> NCHW; NCHW8c -> NCHW when it has rank 5) and output 0
-//    back into the layout, through scratch tensors kept across runs. Outputs other than 0 are
+//    back into the layout, through scratch tensors kept across runs; a ConvAdd's residual Z
+//    (ops/layout.h LaidOutInput) is converted in like input 0. Outputs other than 0 are
 //    passed through untouched (the passes never mark such nodes).
 //  - "any_transpose__nhwc": Transpose of a rank-4 tensor with perm [0, 2, 3, 1] or
 //    [0, 3, 1, 2], or of a rank-5 tensor with perm [0, 1, 3, 4, 2] or [0, 1, 4, 2, 3] (the
@@ -14,6 +15,7 @@
 //    per image; declines other permutations (the reference kernel runs them).
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 
 #include "backends/cpu/kernel.h"
@@ -25,9 +27,10 @@ namespace {
 
 // Kernels that handle a mark themselves.
 constexpr std::string_view kNativeNhwc[] = {"i8_qlinearconv__onednn",  "i8_maxpool__avx2",     "f32_conv__onednn",
+                                            "f32_convadd__onednn",
                                             "f32_maxpool__onednn",     "f32_averagepool__onednn",
                                             "f32_globalaveragepool__onednn"};
-constexpr std::string_view kNativeBlocked[] = {"f32_conv__onednn",          "f32_conv__blocked_avx2",
+constexpr std::string_view kNativeBlocked[] = {"f32_conv__onednn",          "f32_convadd__onednn", "f32_conv__blocked_avx2",
                                                "f32_conv__winograd_avx2",   "f32_maxpool__blocked_avx2",
                                                "f32_maxpool__onednn",       "f32_averagepool__onednn",
                                                "f32_globalaveragepool__onednn", "f32_globalmaxpool__onednn"};
@@ -122,6 +125,18 @@ class LayoutAdapter : public Kernel {
     }
     KernelContext inner = ctx;
     if (convert_in) inner.inputs[0] = &x_;
+    for (size_t i = 1; i < ctx.inputs.size(); ++i) {  // other laid-out inputs: same rank rules as input 0
+      if (!LaidOutInput(*plain_, i) || !ctx.inputs[i]) continue;
+      const Tensor& v = *ctx.inputs[i];
+      if (v.rank() != rank || (blocked_ && v.dim(4) != kBlock))
+        return InvalidArgument("{}: {} adapter got input {} of shape {}", plain_->Describe(),
+                               blocked_ ? kLayoutBlocked8 : kLayoutNhwc, i, ShapeToString(v.shape()));
+      Tensor& s = extra_[i];
+      GREENAI_RETURN_IF_ERROR(Fit(s, v.dtype(), PlainShape(v.shape(), blocked_)));
+      if (blocked_) RelayoutBlocked(v, s, true, ctx.pool);
+      else Relayout(v, s, true, ctx.pool);
+      inner.inputs[i] = &s;
+    }
     inner.outputs[0] = &y_;
     GREENAI_RETURN_IF_ERROR(inner_->Run(inner));
     if (blocked_) RelayoutBlocked(y_, y, false, ctx.pool);
@@ -139,6 +154,7 @@ class LayoutAdapter : public Kernel {
   bool blocked_;
   std::unique_ptr<Kernel> inner_;
   Tensor x_, y_;  // NCHW scratch, reused while shapes stay the same
+  std::map<size_t, Tensor> extra_;  // the same for other laid-out inputs, by position
 };
 
 class TransposeNhwc : public Kernel {
@@ -198,8 +214,11 @@ Result<CreatedKernel> CreateLaidOutKernel(const KernelInfo& info, bool reference
   auto adapter = std::make_unique<LayoutAdapter>(std::move(plain), blocked);
   KernelInfo pi{adapter->plain(), info.opset, info.input_types, info.const_inputs, info.output_types, info.num_threads};
   auto to_plain = [blocked](const TensorType& t) { return blocked ? BlockedToNchw(t) : NhwcToNchw(t); };
-  if (!pi.input_types.empty()) pi.input_types[0] = to_plain(pi.input_types[0]);
-  if (!pi.const_inputs.empty()) pi.const_inputs[0] = nullptr;
+  for (size_t i = 0; i < pi.input_types.size(); ++i)
+    if (LaidOutInput(info.node, i)) {
+      pi.input_types[i] = to_plain(pi.input_types[i]);
+      if (i < pi.const_inputs.size()) pi.const_inputs[i] = nullptr;
+    }
   if (!pi.output_types.empty()) pi.output_types[0] = to_plain(pi.output_types[0]);
   GREENAI_ASSIGN_OR_RETURN(CreatedKernel inner, CreateKernel(pi, reference_only));
   adapter->set_inner(std::move(inner.kernel));

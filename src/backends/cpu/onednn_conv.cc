@@ -14,10 +14,16 @@
 // Fused activation (passes.h kAttrActivation, from ActivationFusion): Relu, LeakyRelu and Clip
 // are applied as oneDNN eltwise post-ops (exact: a max, a select and a clamp on the f32 result);
 // the factory declines any other fused activation (kernel.cc then wraps a plain kernel).
+// ConvAdd (ops/conv_add.h): the residual Z is added by a oneDNN sum post-op (before the fused
+// activation), which accumulates into the destination: Z is copied (or reordered) into it
+// first, unless the runtime handed the output in Z's own buffer (InPlaceInput), when nothing
+// is copied. Z is read in the output's layout.
+#include <cstring>
 #include <map>
 #include <optional>
 
 #include "backends/cpu/onednn_util.h"
+#include "ops/conv_add.h"
 #include "ops/layout.h"
 #include "ops/nn_util.h"
 #include "passes/passes.h"
@@ -31,8 +37,8 @@ using tag = dnnl::memory::format_tag;
 struct ConvPlan {
   bool fallback = false;
   dnnl::primitive prim;
-  memory src_user, src_mem, w_user, w_mem, b_mem, dst_user, dst_mem;
-  dnnl::reorder src_reorder, w_reorder, dst_reorder;
+  memory src_user, src_mem, w_user, w_mem, b_mem, dst_user, dst_mem, z_user;
+  dnnl::reorder src_reorder, w_reorder, dst_reorder, z_reorder;  // z_reorder: Z into dst_mem (ConvAdd)
   bool need_src_reorder = false, need_w_reorder = false, need_dst_reorder = false;
   std::unordered_map<int, memory> args;  // built at the first run; the memories' handles are set per run
 };
@@ -42,7 +48,7 @@ class ConvKernel : public Kernel {
   ConvKernel(const KernelInfo& info, std::unique_ptr<Kernel> fallback, bool transpose)
       : node_(info.node), fallback_(std::move(fallback)), transpose_(transpose),
         group_(info.node.GetInt("group", 1)), threads_(info.num_threads), blocked_(IsBlocked8(info.node)),
-        nhwc_(IsChannelsLast(info.node)),
+        nhwc_(IsChannelsLast(info.node)), sum_(info.node.op_type == kConvAdd),
         stream_(Engine()) {
     if (info.const_inputs.size() > 1 && info.const_inputs[1]) w_const_ = *info.const_inputs[1];
   }
@@ -63,6 +69,7 @@ class ConvKernel : public Kernel {
   Status Run(KernelContext& ctx) override {
     return Guard(node_, [&]() -> Status { return RunImpl(ctx); }, /*run_time=*/true);
   }
+  int InPlaceInput() const override { return sum_ ? static_cast<int>(kConvAddZ) : -1; }
 
  private:
   Status RunImpl(KernelContext& ctx) {
@@ -80,9 +87,20 @@ class ConvKernel : public Kernel {
     SetThreads(ThreadsForWork(static_cast<double>(y.numel()) * static_cast<double>(w.numel()) /
                                   static_cast<double>(std::max<int64_t>(w.dim(0), 1)),
                               threads_));
+    const Tensor* z = sum_ ? ctx.inputs[kConvAddZ] : nullptr;
+    if (z && (z->dtype() != y.dtype() || z->shape() != y.shape()))
+      return InvalidArgument("{}: residual Z has shape {} but the output {}", node_.Describe(), ShapeToString(z->shape()),
+                             ShapeToString(y.shape()));
     GREENAI_ASSIGN_OR_RETURN(ConvPlan* plan, FindOrMakePlan(plans_, x.shape(), [&] { return MakePlan(x, w, b); }));
     ConvPlan& p = *plan;
-    if (p.fallback) return fallback_->Run(ctx);
+    if (p.fallback) {
+      if (!z || z->raw() != y.raw()) return fallback_->Run(ctx);
+      // The reference writes the convolution before adding Z: give it Z's values apart.
+      z_copy_ = z->Clone();
+      KernelContext c = ctx;
+      c.inputs[kConvAddZ] = &z_copy_;
+      return fallback_->Run(c);
+    }
     p.src_user.set_data_handle(const_cast<void*>(x.raw()));
     if (p.need_src_reorder) p.src_reorder.execute(stream_, p.src_user, p.src_mem);
     if (!w_const_.defined()) {
@@ -90,6 +108,14 @@ class ConvKernel : public Kernel {
       if (p.need_w_reorder) p.w_reorder.execute(stream_, p.w_user, p.w_mem);
     }
     p.dst_user.set_data_handle(y.raw());
+    if (z) {  // the sum post-op accumulates into the destination, so it must hold Z first
+      if (p.need_dst_reorder) {
+        p.z_user.set_data_handle(const_cast<void*>(z->raw()));
+        p.z_reorder.execute(stream_, p.z_user, p.dst_mem);
+      } else if (z->raw() != y.raw()) {
+        std::memcpy(y.raw(), z->raw(), y.nbytes());
+      }
+    }
     if (p.args.empty()) {
       p.args = {{DNNL_ARG_SRC, p.need_src_reorder ? p.src_mem : p.src_user},
                 {DNNL_ARG_WEIGHTS, p.need_w_reorder ? p.w_mem : p.w_user},
@@ -172,6 +198,7 @@ class ConvKernel : public Kernel {
       dst_any = memory::desc(Dims(ys), f32, tag::nhwc);
     }
     dnnl::post_ops ops;
+    if (sum_) ops.append_sum(1.f);  // before the activation: act(conv + Z)
     if (!ActivationPostOps(node_, &ops))
       return Internal("{}: fused activation '{}' reached the oneDNN convolution", node_.Describe(),
                       node_.GetString(kAttrActivation, ""));
@@ -215,6 +242,10 @@ class ConvKernel : public Kernel {
       plan->need_dst_reorder = true;
       plan->dst_mem = memory(dst_md, Engine());
       plan->dst_reorder = dnnl::reorder(plan->dst_mem, plan->dst_user);
+      if (sum_) {
+        plan->z_user = memory(dst_user_md, Engine(), nullptr);
+        plan->z_reorder = dnnl::reorder(plan->z_user, plan->dst_mem);
+      }
     }
     if (w_md != w_user_md) {
       plan->need_w_reorder = true;
@@ -239,7 +270,9 @@ class ConvKernel : public Kernel {
   int threads_;
   bool blocked_;
   bool nhwc_;
+  bool sum_;  // ConvAdd
   dnnl::stream stream_;
+  Tensor z_copy_;  // the fallback's copy of an in-place Z
   Tensor w_const_;
   std::optional<nn::WindowAttrs> attrs_;
   std::map<Shape, std::unique_ptr<ConvPlan>> plans_;
@@ -268,6 +301,7 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
 void AddConvKernels(std::vector<KernelDef>& defs) {
   defs.push_back({"Conv", "", "f32_conv__onednn", 10, CreateConv});
   defs.push_back({"ConvTranspose", "", "f32_convtranspose__onednn", 10, CreateConv});
+  defs.push_back({kConvAdd, kGreenaiDomain, "f32_convadd__onednn", 10, CreateConv});
 }
 
 }  // namespace greenai::onednn

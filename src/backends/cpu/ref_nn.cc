@@ -6,6 +6,7 @@
 
 #include "backends/cpu/kernel.h"
 #include "backends/cpu/ref_nn_util.h"
+#include "ops/conv_add.h"
 #include "ops/nn_util.h"
 #include "ops/shape_util.h"
 
@@ -86,16 +87,27 @@ void ConvRef(const Tensor& X, const Tensor& W, const Tensor* B, Tensor& Y, const
 
 class ConvRefKernel : public Kernel {
  public:
-  ConvRefKernel(const Node& node, bool transpose) : node_(node), transpose_(transpose), group_(node.GetInt("group", 1)) {}
+  ConvRefKernel(const Node& node, bool transpose)
+      : node_(node), transpose_(transpose), add_(node.op_type == kConvAdd), group_(node.GetInt("group", 1)) {}
   Status Run(KernelContext& ctx) override {
     const Tensor& x = *ctx.inputs[0];
     const Tensor& w = *ctx.inputs[1];
     const Tensor* b = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
     GREENAI_ASSIGN_OR_RETURN(auto g, cache_.Get(node_, x, w, transpose_));
     Tensor& y = *ctx.outputs[0];
+    const Tensor* z = add_ ? ctx.inputs[kConvAddZ] : nullptr;
+    if (add_ && (z->dtype() != y.dtype() || z->shape() != y.shape()))
+      return InvalidArgument("{}: residual Z is {} {} but the output is {} {}", node_.Describe(), DTypeName(z->dtype()),
+                             ShapeToString(z->shape()), DTypeName(y.dtype()), ShapeToString(y.shape()));
     GREENAI_NN_DISPATCH_FLOAT(x.dtype(), T, {
       if (transpose_) ConvTransposeRef<T>(x, w, b, y, g);
       else ConvRef<T>(x, w, b, y, g, group_, ctx.pool);
+      if (z) {  // ConvAdd: Conv then Add, each rounded to T as the two ops would
+        using A = AccT<T>;
+        const T* zp = z->data<T>();
+        T* yp = y.data<T>();
+        for (int64_t i = 0; i < y.numel(); ++i) yp[i] = St<T>(Ld<A>(yp[i]) + Ld<A>(zp[i]));
+      }
     });
     return Status::Ok();
   }
@@ -150,6 +162,7 @@ class ConvRefKernel : public Kernel {
 
   Node node_;  // a copy: the graph may be gone after planning
   bool transpose_;
+  bool add_;  // ai.greenai ConvAdd (ops/conv_add.h)
   int64_t group_;
   WindowCache cache_;
 };
@@ -285,6 +298,7 @@ Result<std::unique_ptr<Kernel>> CreateMatMulRef(const KernelInfo&) {
 void AddRefNnKernels(std::vector<KernelDef>& defs) {
   defs.push_back({"Conv", "", "any_conv__ref", 0, CreateConvRef});
   defs.push_back({"ConvTranspose", "", "any_convtranspose__ref", 0, CreateConvRef});
+  defs.push_back({kConvAdd, kGreenaiDomain, "any_convadd__ref", 0, CreateConvRef});
   defs.push_back({"Gemm", "", "any_gemm__ref", 0, CreateGemmRef});
   defs.push_back({"MatMul", "", "any_matmul__ref", 0, CreateMatMulRef});
   refnn::AddPoolKernels(defs);

@@ -63,6 +63,18 @@ Result<std::vector<Tensor>> RunNode(const Node& node, const std::vector<Tensor>&
     }
     kctx.outputs.push_back(&outs[i]);
   }
+  Tensor shared;  // in_place: the copy of the in-place input that output 0 writes over
+  if (opts.in_place) {
+    const int k = ck.kernel->InPlaceInput();
+    if (k < 0 || static_cast<size_t>(k) >= kctx.inputs.size() || !kctx.inputs[static_cast<size_t>(k)] || outs.empty())
+      return InvalidArgument("{}: kernel {} names no in-place input", node.Describe(), ck.name);
+    shared = kctx.inputs[static_cast<size_t>(k)]->Clone();
+    if (shared.dtype() != out_types[0].dtype || shared.shape() != out_types[0].dims)
+      return InvalidArgument("{}: in-place input {} is {} but output 0 is {}", node.Describe(), k,
+                             ShapeToString(shared.shape()), out_types[0].ToString());
+    kctx.inputs[static_cast<size_t>(k)] = &shared;
+    outs[0] = shared;
+  }
   GREENAI_RETURN_IF_ERROR(ck.kernel->Run(kctx));
   for (size_t i = 0; i < outs.size(); ++i)
     if (!node.outputs[i].empty() && !outs[i].defined())

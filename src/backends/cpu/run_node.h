@@ -27,6 +27,10 @@ struct RunNodeOptions {
   // higher-priority kernel would win over; it must handle the node's layout mark and fused
   // activation itself, as adapters are skipped. A kernel that declines the node is an error.
   std::string_view kernel = {};
+  // When set: output 0 is handed in the buffer of the input the kernel names in
+  // Kernel::InPlaceInput() (a copy of that input), as the runtime does when the input dies at
+  // the node. A kernel naming none, or a mismatched type, is an error.
+  bool in_place = false;
 };
 
 Result<std::vector<Tensor>> RunNode(const Node& node, const std::vector<Tensor>& inputs,
