@@ -4,7 +4,8 @@
 //  - Marked (kAttrLayout = "NHWC", ops/layout.h): 2-D QLinearConv with constant weights (oneDNN's
 //    int8 convolution computes in nhwc) and 8-bit MaxPool without Indices. With float32 on
 //    (PipelineOptions::channels_last_f32, AVX-512 CPUs) also float32 2-D Conv with a constant
-//    weight (a fused activation allowed) and float32 MaxPool (no Indices), AveragePool and
+//    weight (a fused activation allowed), the same as an ai.greenai ConvAdd (its residual Z is
+//    laid out like input 0) and float32 MaxPool (no Indices), AveragePool and
 //    GlobalAveragePool, all run by oneDNN in nhwc.
 //  - Transparent elementwise ops and the region rules: passes/layout_rewriter.h.
 //  - Edges: a marked node whose input is NCHW gets Transpose(perm 0,2,3,1) in front (one per
@@ -18,6 +19,7 @@
 //    CPUs oneDNN computes f32 convolutions in nhwc (brgconv) and reordered NCHW <-> NHWC
 //    around each one (docs/design.md, "AVX-512 hosts").
 // Preserves: exact (the same kernels compute the same values; only memory order changes).
+#include "ops/conv_add.h"
 #include "ops/layout.h"
 #include "ops/shape_inference.h"
 #include "passes/layout_rewriter.h"
@@ -39,9 +41,11 @@ class NhwcRewriter : public LayoutRewriter {
     if (n.inputs.empty() || !OneOutput(n) || !Rank4(n.inputs[0])) return false;
     const DType dt = TypeOf(n.inputs[0])->dtype;
     if (float32_ && dt == DType::kF32 && Rank4(n.outputs[0])) {
-      if (n.op_type == "Conv")
-        return PlainOnnx(n, {kAttrActivation, kAttrActivationParams}) && n.inputs.size() >= 2 &&
-               IsConstant(g_, n.inputs[1]) && (n.inputs.size() < 3 || n.inputs[2].empty() || IsConstant(g_, n.inputs[2]));
+      const bool conv_add = n.domain == kGreenaiDomain && n.op_type == kConvAdd && n.inputs.size() == kConvAddZ + 1 &&
+                            Rank4(n.inputs[kConvAddZ]) && !HasLayoutMark(n);
+      if ((n.op_type == "Conv" && PlainOnnx(n, {kAttrActivation, kAttrActivationParams})) || conv_add)
+        return n.inputs.size() >= 2 && IsConstant(g_, n.inputs[1]) &&
+               (n.inputs.size() < 3 || n.inputs[2].empty() || IsConstant(g_, n.inputs[2]));
       if (n.op_type == "MaxPool" || n.op_type == "AveragePool" || n.op_type == "GlobalAveragePool") return PlainOnnx(n);
     }
     if (!PlainOnnx(n)) return false;

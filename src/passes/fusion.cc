@@ -1,8 +1,10 @@
-// MatMulAddFusion, ActivationFusion and UnfuseActivations: see passes/passes.h.
+// MatMulAddFusion, ActivationFusion, ResidualFusion and UnfuseActivations: see passes/passes.h.
 #include <cmath>
 #include <limits>
 #include <unordered_set>
 
+#include "ops/conv_add.h"
+#include "ops/layout.h"
 #include "ops/shape_inference.h"
 #include "passes/passes.h"
 
@@ -160,6 +162,73 @@ Status ActivationFusion::Run(Model& model) {
   }
   g.RemoveNodesIf([&](const Node& n) { return removed.count(&n) != 0; });
   return Status::Ok();
+}
+
+Status ResidualFusion::Run(Model& model) {
+  fused_ = 0;
+  Graph& g = *model.graph;
+  GREENAI_RETURN_IF_ERROR(g.TopologicalSort());
+  const int64_t opset = DefaultOpset(model);
+  (void)InferGraphTypes(g, opset, /*strict=*/false);  // shapes decide; unknown ones are left alone
+  auto uses = g.BuildUseCounts();
+  auto consumers = BuildConsumers(g);
+  auto type = [&](const std::string& v) -> const TensorType* {
+    auto it = g.value_types.find(v);
+    return it == g.value_types.end() || !it->second.has_shape ? nullptr : &it->second;
+  };
+  // Equal shapes for every run: each dim known and equal, or unknown in both under one name
+  // (a symbolic batch "N"); anything else might broadcast.
+  auto same_shape = [](const TensorType& a, const TensorType& b) {
+    if (a.rank() != b.rank()) return false;
+    for (size_t i = 0; i < a.dims.size(); ++i) {
+      if (a.dims[i] >= 0 || b.dims[i] >= 0) {
+        if (a.dims[i] != b.dims[i]) return false;
+        continue;
+      }
+      const std::string pa = i < a.dim_params.size() ? a.dim_params[i] : "";
+      const std::string pb = i < b.dim_params.size() ? b.dim_params[i] : "";
+      if (pa.empty() || pa != pb) return false;
+    }
+    return true;
+  };
+  std::unordered_set<const Node*> removed;
+  for (const auto& np : g.nodes()) {
+    Node& conv = *np;
+    if (!IsDefault(conv) || conv.op_type != "Conv" || conv.outputs.size() != 1 || conv.inputs.size() < 2 ||
+        conv.HasAttr(kAttrActivation) || HasLayoutMark(conv) || removed.count(&conv))
+      continue;
+    const TensorType* ct = type(conv.outputs[0]);
+    if (!ct || ct->dtype != DType::kF32) continue;
+    Node* add = SoleConsumer(g, conv.outputs[0], uses, consumers);
+    if (!add || removed.count(add) || !IsDefault(*add) || add->op_type != "Add" || add->inputs.size() != 2 ||
+        add->outputs.size() != 1 || add->inputs[0] == add->inputs[1])
+      continue;
+    const std::string z = add->inputs[0] == conv.outputs[0] ? add->inputs[1] : add->inputs[0];
+    const TensorType *zt = type(z), *at = type(add->outputs[0]);
+    if (!zt || !at || zt->dtype != ct->dtype || !same_shape(*zt, *ct) || !same_shape(*at, *ct) || IsConstant(g, z))
+      continue;
+    conv.domain = std::string(kGreenaiDomain);
+    conv.op_type = std::string(kConvAdd);
+    conv.inputs.resize(kConvAddZ, "");  // B stays where it was, or becomes an omitted input
+    conv.inputs.push_back(z);
+    g.value_types.erase(conv.outputs[0]);
+    conv.outputs[0] = add->outputs[0];
+    removed.insert(add);
+    ++fused_;
+    Node* act = SoleConsumer(g, conv.outputs[0], uses, consumers);
+    std::vector<float> params;
+    if (act && !removed.count(act) && !act->inputs.empty() && act->inputs[0] == conv.outputs[0] &&
+        ActivationParams(g, *act, opset, &params) && act->op_type != "Gelu") {
+      conv.SetString(kAttrActivation, act->op_type);
+      conv.SetFloats(kAttrActivationParams, params);
+      g.value_types.erase(conv.outputs[0]);
+      conv.outputs[0] = act->outputs[0];
+      removed.insert(act);
+    }
+  }
+  if (fused_ == 0) return Status::Ok();
+  g.RemoveNodesIf([&](const Node& n) { return removed.count(&n) != 0; });
+  return g.TopologicalSort();  // Z may come from a node after the convolution
 }
 
 Status UnfuseActivations(Model& model) {

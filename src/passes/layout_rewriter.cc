@@ -86,6 +86,11 @@ int LayoutRewriter::Run() {
     std::string& in = n->inputs[0];
     if (laid_.count(in)) in = renamed_[in];
     else if (ReadsLaidOut(*n)) in = Entry(in);
+    for (size_t i = 1; i < n->inputs.size(); ++i) {  // a ConvAdd's residual: an activation too
+      std::string& v = n->inputs[i];
+      if (v.empty() || !LaidOutInput(*n, i)) continue;
+      v = laid_.count(v) ? renamed_[v] : Entry(v);
+    }
     n->outputs[0] = renamed_[n->outputs[0]];
     n->SetString(kAttrLayout, Mark());
   }

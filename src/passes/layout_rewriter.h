@@ -4,7 +4,8 @@
 //
 // Contract:
 //  - A subclass says which nodes it marks (Markable), whether a marked node reads input 0 in
-//    the layout (ReadsLaidOut; false: the node takes its plain input as it is), and how a
+//    the layout (ReadsLaidOut; false: the node takes its plain input as it is; the other
+//    inputs that ops/layout.h LaidOutInput names, a ConvAdd's Z, are always read laid out), and how a
 //    value enters and leaves the layout (AddEntry / AddExit: nodes appended to the graph).
 //  - Run() marks every Markable node (kAttrLayout = Mark()) and lets elementwise ops follow
 //    the layout without a mark ("transparent"): the unary ops listed in layout_rewriter.cc on a

@@ -21,6 +21,14 @@
 //    valid ONNX: call UnfuseActivations before exporting. The kernel registry applies the activation
 //    (backends/cpu/activation_adapter.cc): oneDNN convolutions as an exact post-op, every
 //    other kernel through an adapter that runs the activation's own kernel after it.
+//  - ResidualFusion (kExact): a float32 Conv (no fused activation, no layout mark) whose output
+//    is read only by an Add with another activation of the same shape (a residual branch: no
+//    broadcasting, not a constant) becomes one ai.greenai ConvAdd (ops/conv_add.h), carrying
+//    the activation that is the Add's sole reader (Relu, LeakyRelu, Clip, Sigmoid, Tanh) as
+//    ActivationFusion would. oneDNN adds Z as a sum post-op, in place in Z's buffer where Z
+//    dies there, so the Add and activation passes over memory disappear. Runtime-only: the
+//    graph is NOT valid ONNX afterwards. On by default where f32 convolutions run on oneDNN
+//    in NHWC (PipelineOptions::residual_fusion).
 //
 // All passes leave the graph topologically sorted, keep value names unique and never edit
 // an initializer in place (a new initializer is added; the old one is dropped by DCE when
@@ -86,6 +94,17 @@ class MatMulAddFusion : public Pass {
 class ActivationFusion : public Pass {
  public:
   std::string_view name() const override { return "ActivationFusion"; }
+  Preserves preserves() const override { return Preserves::kExact; }
+  Status Run(Model& model) override;
+  int fused() const { return fused_; }
+
+ private:
+  int fused_ = 0;
+};
+
+class ResidualFusion : public Pass {
+ public:
+  std::string_view name() const override { return "ResidualFusion"; }
   Preserves preserves() const override { return Preserves::kExact; }
   Status Run(Model& model) override;
   int fused() const { return fused_; }
@@ -206,6 +225,9 @@ struct PipelineOptions {
   bool qdq_fusion = true;         // QdqFusion, first in the pipeline
   bool qgemm_fusion = true;       // QGemmFusion, right after QdqFusion
   bool weight_only_fusion = true; // WeightOnlyFusion, before constant folding
+  // ResidualFusion, after ActivationFusion: where ChannelsLastLayout takes float32 (the fused
+  // node's fast kernel is oneDNN's; the AVX2 blocked kernels do not take it).
+  bool residual_fusion = HostCpu().avx512f;
   bool channels_last = true;      // ChannelsLastLayout, after the fusions
   // ChannelsLastLayout also takes float32 convolutions and pools: on AVX-512 CPUs, where
   // oneDNN's avx512 f32 convolutions compute in nhwc (core/cpu_features.h).

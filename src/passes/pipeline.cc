@@ -14,6 +14,7 @@ std::vector<std::unique_ptr<Pass>> DefaultPasses(const PipelineOptions& opts) {
   if (opts.matmul_add_fusion) p.push_back(std::make_unique<MatMulAddFusion>());
   if (opts.fuse_activations) p.push_back(std::make_unique<ActivationFusion>());
   if (opts.gelu_fusion) p.push_back(std::make_unique<GeluFusion>());
+  if (opts.residual_fusion) p.push_back(std::make_unique<ResidualFusion>());
   p.push_back(std::make_unique<DeadCodeElimination>());
   if (opts.channels_last) p.push_back(std::make_unique<ChannelsLastLayout>(opts.channels_last_f32));
   if (opts.blocked_layout) p.push_back(std::make_unique<BlockedLayout>());

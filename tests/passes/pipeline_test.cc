@@ -50,6 +50,7 @@ TEST(Pipeline, ResNet18FoldsEveryBatchNorm) {
   po.channels_last = false;
   po.blocked_layout = false;
   po.fuse_activations = false;
+  po.residual_fusion = false;  // residual_fusion_test.cc
   Status st = RunPasses(model, DefaultPasses(po));
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(CountOps(*model.graph, "BatchNormalization"), 0);
