@@ -40,37 +40,59 @@ bool IsNative(const Node& n, std::string_view name) {
   return std::find(std::begin(kNativeNhwc), std::end(kNativeNhwc), name) != std::end(kNativeNhwc);
 }
 
-// dst[c][p] = src[p][c] for a P x C matrix of `E`-byte elements, tiled for the caches.
+// dst[c][p] = src[p * ld + c] for c < C, p < P (a P x C block of rows `ld` apart, written as
+// C rows of P), of `E`-byte elements, tiled for the caches. Few rows (an RGB image's 3
+// channels) go column by column: the tiles would be 3 deep.
 template <typename E>
-void Transpose2D(const E* src, E* dst, int64_t P, int64_t C) {
+void Transpose2D(const E* src, E* dst, int64_t P, int64_t C, int64_t ld) {
+  if (P <= 4) {
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t p = 0; p < P; ++p) dst[c * P + p] = src[p * ld + c];
+    return;
+  }
   constexpr int64_t kT = 16;
   for (int64_t p0 = 0; p0 < P; p0 += kT)
     for (int64_t c0 = 0; c0 < C; c0 += kT) {
       const int64_t p1 = std::min(P, p0 + kT), c1 = std::min(C, c0 + kT);
       for (int64_t c = c0; c < c1; ++c)
-        for (int64_t p = p0; p < p1; ++p) dst[c * P + p] = src[p * C + c];
+        for (int64_t p = p0; p < p1; ++p) dst[c * P + p] = src[p * ld + c];
     }
 }
 
-// Per image of `dims` = {N, A, B} elements: [A][B] -> [B][A].
+// Per image of `dims` = {N, A, B} elements: [A][B] -> [B][A]. Fewer images than threads (a
+// batch-1 input) split each image's B columns between the threads instead.
 void TransposeImages(const void* src, void* dst, int64_t n, int64_t a, int64_t b, size_t esize, ThreadPool* pool) {
-  auto body = [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const size_t off = static_cast<size_t>(i * a * b) * esize;
-      const auto* s = static_cast<const uint8_t*>(src) + off;
-      auto* d = static_cast<uint8_t*>(dst) + off;
-      switch (esize) {
-        case 1: Transpose2D(s, d, a, b); break;
-        case 2: Transpose2D(reinterpret_cast<const uint16_t*>(s), reinterpret_cast<uint16_t*>(d), a, b); break;
-        case 4: Transpose2D(reinterpret_cast<const uint32_t*>(s), reinterpret_cast<uint32_t*>(d), a, b); break;
-        default: Transpose2D(reinterpret_cast<const uint64_t*>(s), reinterpret_cast<uint64_t*>(d), a, b); break;
-      }
+  // Image i, columns [c0, c1).
+  auto part = [&](int64_t i, int64_t c0, int64_t c1) {
+    const size_t off = static_cast<size_t>(i * a * b) * esize;
+    const auto* s = static_cast<const uint8_t*>(src) + off + static_cast<size_t>(c0) * esize;
+    auto* d = static_cast<uint8_t*>(dst) + off + static_cast<size_t>(c0 * a) * esize;
+    const int64_t w = c1 - c0;
+    switch (esize) {
+      case 1: Transpose2D(s, d, a, w, b); break;
+      case 2: Transpose2D(reinterpret_cast<const uint16_t*>(s), reinterpret_cast<uint16_t*>(d), a, w, b); break;
+      case 4: Transpose2D(reinterpret_cast<const uint32_t*>(s), reinterpret_cast<uint32_t*>(d), a, w, b); break;
+      default: Transpose2D(reinterpret_cast<const uint64_t*>(s), reinterpret_cast<uint64_t*>(d), a, w, b); break;
     }
   };
-  if (pool && pool->num_threads() > 1 && n > 1 && n * a * b * static_cast<int64_t>(esize) >= (int64_t{1} << 16))
-    pool->ParallelFor(n, 1, body);
-  else
-    body(0, n);
+  const bool big = n * a * b * static_cast<int64_t>(esize) >= (int64_t{1} << 16);
+  const int threads = pool ? pool->num_threads() : 1;
+  if (big && threads > 1 && n < threads) {
+    constexpr int64_t kCols = 256;  // columns per task
+    const int64_t tasks = (b + kCols - 1) / kCols;
+    pool->ParallelFor(n * tasks, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t c0 = (t % tasks) * kCols;
+        part(t / tasks, c0, std::min(b, c0 + kCols));
+      }
+    });
+  } else if (big && threads > 1) {
+    pool->ParallelFor(n, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) part(i, 0, b);
+    });
+  } else {
+    for (int64_t i = 0; i < n; ++i) part(i, 0, b);
+  }
 }
 
 // x NHWC -> y NCHW (to_nchw) or x NCHW -> y NHWC; x's shape gives N, and the two inner extents.
