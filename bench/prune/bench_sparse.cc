@@ -2,6 +2,8 @@
 // with transB = 1 as PyTorch exports): the kernel the runtime picks for a dense weight (the
 // packed f32 GEMM), a 90 % unstructured-sparse weight (CSR) and a 2:4 weight (nm24), batch 1
 // and 64, on 1 and 2 threads (GREENAI_BENCH_THREADS=N: N only), the same for every kernel.
+// GREENAI_BENCH_ZEROS=F makes the "90 %" weight F zeros instead (e.g. 0.8, to find where the
+// cost rule's density limit should sit; a CSR case the rule declines shows as an error).
 //
 //   cmake --build build --target bench_sparse
 //   ./build/bench_sparse --benchmark_repetitions=7 --benchmark_enable_random_interleaving=true
@@ -34,13 +36,19 @@ int EnvThreads() {
   return e ? std::max(1, std::atoi(e)) : 0;
 }
 
+double EnvZeros() {
+  const char* e = std::getenv("GREENAI_BENCH_ZEROS");
+  return e ? std::atof(e) : 0.9;
+}
+
 Tensor Weight(int64_t n, int64_t k, int kind, uint32_t seed) {  // kind 0 dense, 1 90 % sparse, 2 2:4
   std::mt19937 rng(seed);
+  const double zeros = EnvZeros();
   std::uniform_real_distribution<float> d(-1, 1);
   std::uniform_real_distribution<double> u(0, 1);
   Tensor t = Tensor::Create(DType::kF32, {n, k}).value();
   float* w = t.data<float>();
-  for (int64_t i = 0; i < n * k; ++i) w[i] = (kind == 1 && u(rng) < 0.9) ? 0.f : d(rng);
+  for (int64_t i = 0; i < n * k; ++i) w[i] = (kind == 1 && u(rng) < zeros) ? 0.f : d(rng);
   if (kind == 2)
     for (int64_t i = 0; i < n * k; i += 4) {
       const int64_t a = static_cast<int64_t>(rng() % 4), b = (a + 1 + static_cast<int64_t>(rng() % 3)) % 4;

@@ -1,7 +1,8 @@
 // The batch-1 (GEMV) path of the CSR kernels (backends/cpu/sparse_gemv.h and its use in
 // sparse_gemm.cc) against the reference kernels on random sparse weights: K and N below, at and
 // above multiples of 8 and 16, empty and dense channels, all-zero K rows, fully-zero weights,
-// uint16 and (K > 65536) int32 indices, the parallel split and its thread-count independence;
+// uint16 and (K > 65536) int32 indices, the parallel split and its thread-count independence,
+// for both weight forms (kChannels; kWindows where the build has AVX-512F);
 // through the registry: Gemm (alpha, beta, C forms, transB), MatMul and the 1x1 Conv on one
 // pixel, planned for batch 1, dynamic, 33 (a single-row tail) and 2 (a single row then takes an
 // 8-row tile), outputs prefilled with NaN.
@@ -45,7 +46,17 @@ std::vector<float> RandomWeight(int64_t K, int64_t N, uint32_t seed, double zero
   return w;
 }
 
-sparse::RowWeight Build(const std::vector<float>& w, int64_t K, int64_t N) {
+// The forms this build can make (kWindows needs AVX-512F).
+std::vector<sparse::RowForm> Forms() {
+  std::vector<sparse::RowForm> f{sparse::RowForm::kChannels};
+  if (sparse::WindowFormAvailable()) f.push_back(sparse::RowForm::kWindows);
+  return f;
+}
+
+const char* FormName(sparse::RowForm f) { return f == sparse::RowForm::kWindows ? "windows" : "channels"; }
+
+sparse::RowWeight Build(const std::vector<float>& w, int64_t K, int64_t N,
+                        sparse::RowForm form = sparse::RowForm::kChannels) {
   std::vector<int64_t> rp{0};
   std::vector<int32_t> col;
   std::vector<float> val;
@@ -57,7 +68,9 @@ sparse::RowWeight Build(const std::vector<float>& w, int64_t K, int64_t N) {
       }
     rp.push_back(static_cast<int64_t>(val.size()));
   }
-  return sparse::BuildRowWeight(K, N, rp, col, val);
+  sparse::RowWeight rw = sparse::BuildRowWeight(K, N, rp, col, val, form);
+  EXPECT_EQ(rw.form, form);
+  return rw;
 }
 
 // Dense dot in double over every k (zeros included), the oracle for one row.
@@ -100,17 +113,63 @@ TEST(SparseGemv, LayoutPadsEachChannelToEight) {
   }
 }
 
+// kWindows: every non-zero sits once in its channel's lane, in the window of its column, with
+// its value; a block's step count in a window is its busiest lane's; pads are zero.
+TEST(SparseGemv, WindowLayoutHoldsEachNonZeroOnce) {
+  if (!sparse::WindowFormAvailable()) GTEST_SKIP() << "kWindows needs an AVX-512F build";
+  for (auto [K, N] : std::vector<std::pair<int64_t, int64_t>>{{100, 37}, {20, 5}, {64, 16}}) {
+    const auto w = RandomWeight(K, N, 4, 0.8);
+    const sparse::RowWeight rw = Build(w, K, N, sparse::RowForm::kWindows);
+    const int64_t windows = (K + 31) / 32, blocks = (N + 15) / 16;
+    ASSERT_EQ(rw.win_x.size(), static_cast<size_t>(windows));
+    ASSERT_EQ(rw.steps.size(), static_cast<size_t>(blocks * windows));
+    ASSERT_EQ(rw.block_step.size(), static_cast<size_t>(blocks + 1));
+    ASSERT_EQ(rw.lane_col.size(), static_cast<size_t>(16 * rw.block_step.back()));
+    ASSERT_EQ(rw.lane_val.size(), rw.lane_col.size());
+    std::vector<int> seen(static_cast<size_t>(K * N), 0);
+    for (int64_t b = 0; b < blocks; ++b) {
+      int64_t step = rw.block_step[static_cast<size_t>(b)];
+      for (int64_t j = 0; j < windows; ++j) {
+        const int64_t x0 = rw.win_x[static_cast<size_t>(j)], lo = j * 32, hi = std::min(K, lo + 32);
+        EXPECT_EQ(x0, K < 32 ? 0 : std::min(j * 32, K - 32));
+        int64_t busiest = 0;
+        for (int64_t l = 0; l < 16 && b * 16 + l < N; ++l) {
+          int64_t nnz = 0;
+          for (int64_t k = lo; k < hi; ++k) nnz += w[static_cast<size_t>(k * N + b * 16 + l)] != 0.f;
+          busiest = std::max(busiest, nnz);
+        }
+        const int64_t steps = rw.steps[static_cast<size_t>(b * windows + j)];
+        EXPECT_EQ(steps, busiest) << "block " << b << " window " << j;
+        for (int64_t s = 0; s < steps; ++s, ++step)
+          for (int64_t l = 0; l < 16; ++l) {
+            const size_t at = static_cast<size_t>(step * 16 + l);
+            const float v = rw.lane_val[at];
+            if (v == 0.f) continue;  // a pad
+            const int64_t n = b * 16 + l, k = x0 + rw.lane_col[at];
+            ASSERT_LT(n, N);
+            ASSERT_TRUE(k >= lo && k < hi) << "k " << k << " outside window " << j;
+            EXPECT_EQ(v, w[static_cast<size_t>(k * N + n)]);
+            ++seen[static_cast<size_t>(k * N + n)];
+          }
+      }
+      EXPECT_EQ(step, rw.block_step[static_cast<size_t>(b + 1)]);
+    }
+    for (int64_t i = 0; i < K * N; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], w[static_cast<size_t>(i)] != 0.f) << i;
+  }
+}
+
 // Every K / N around multiples of 8 and 16, sparse and fully zero; alpha, beta and a C row;
 // threads 1, 2, 3 give the same bits (the split only moves channel boundaries).
 TEST(SparseGemv, MatchesDenseReferenceOverShapes) {
   ThreadPool one(1), two(2), three(3);
+  for (sparse::RowForm form : Forms()) {
   uint32_t seed = 10;
-  for (int64_t K : {1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 100, 784})
+  for (int64_t K : {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65, 100, 784})
     for (int64_t N : {1, 3, 8, 13, 16, 17, 64, 300})
       for (double zero_frac : {0.9, 1.0}) {
         const auto w = RandomWeight(K, N, seed++, zero_frac);
         const auto x = RandomVec(K, seed++), c = RandomVec(N, seed++);
-        const sparse::RowWeight rw = Build(w, K, N);
+        const sparse::RowWeight rw = Build(w, K, N, form);
         const auto ref = DenseRef(w, x, K, N);
         std::vector<float> y1(static_cast<size_t>(N), std::numeric_limits<float>::quiet_NaN()), y2 = y1, y3 = y1;
         sparse::RowOut o{y1.data(), 1, 0.5f, -2.f, c.data(), 1};
@@ -122,20 +181,23 @@ TEST(SparseGemv, MatchesDenseReferenceOverShapes) {
         for (int64_t n = 0; n < N; ++n) {
           const double want = 0.5 * ref[static_cast<size_t>(n)] - 2.0 * c[static_cast<size_t>(n)];
           ASSERT_NEAR(y1[static_cast<size_t>(n)], want, 1e-4 * (1 + std::fabs(want)))
-              << "K" << K << " N" << N << " zeros " << zero_frac << " n " << n;
+              << FormName(form) << " K" << K << " N" << N << " zeros " << zero_frac << " n " << n;
         }
-        EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0) << "K" << K << " N" << N;
-        EXPECT_EQ(std::memcmp(y1.data(), y3.data(), y1.size() * 4), 0) << "K" << K << " N" << N;
+        EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0) << FormName(form) << " K" << K << " N" << N;
+        EXPECT_EQ(std::memcmp(y1.data(), y3.data(), y1.size() * 4), 0) << FormName(form) << " K" << K << " N" << N;
       }
+  }
 }
 
 // Big enough to take the parallel split (GemvThreads > 1), with a strided output and a
 // broadcast C (c_stride 0), and channel sub-ranges through Dots.
 TEST(SparseGemv, ParallelSplitStridesAndRanges) {
+  for (sparse::RowForm form : Forms()) {
+  SCOPED_TRACE(FormName(form));
   const int64_t K = 784, N = 515;
   const auto w = RandomWeight(K, N, 77, 0.9);
   const auto x = RandomVec(K, 78);
-  const sparse::RowWeight rw = Build(w, K, N);
+  const sparse::RowWeight rw = Build(w, K, N, form);
   ASSERT_GT(sparse::GemvThreads(rw, 2), 1) << "the weight should be above the parallel threshold";
   EXPECT_EQ(sparse::GemvThreads(rw, 1), 1);
   const auto ref = DenseRef(w, x, K, N);
@@ -157,16 +219,21 @@ TEST(SparseGemv, ParallelSplitStridesAndRanges) {
     const double want = ref[static_cast<size_t>(n)];
     ASSERT_NEAR(y[static_cast<size_t>(n)], want, 1e-4 * (1 + std::fabs(want))) << n;
   }
+  }
 }
 
-// K > 65536 stores int32 indices.
+// K > 65536: kChannels stores int32 indices; kWindows has no limit on K.
 TEST(SparseGemv, WideKUsesInt32Indices) {
+  for (sparse::RowForm form : Forms()) {
+  SCOPED_TRACE(FormName(form));
   const int64_t K = 70001, N = 11;
   const auto w = RandomWeight(K, N, 5, 0.97);
   const auto x = RandomVec(K, 6);
-  const sparse::RowWeight rw = Build(w, K, N);
-  EXPECT_TRUE(rw.col16.empty());
-  EXPECT_EQ(rw.col32.size(), rw.val.size());
+  const sparse::RowWeight rw = Build(w, K, N, form);
+  if (form == sparse::RowForm::kChannels) {
+    EXPECT_TRUE(rw.col16.empty());
+    EXPECT_EQ(rw.col32.size(), rw.val.size());
+  }
   std::vector<float> y(static_cast<size_t>(N), std::numeric_limits<float>::quiet_NaN());
   ThreadPool two(2);
   sparse::Gemv(rw, x.data(), sparse::RowOut{y.data()}, &two);
@@ -174,6 +241,7 @@ TEST(SparseGemv, WideKUsesInt32Indices) {
   for (int64_t n = 0; n < N; ++n) {
     const double want = ref[static_cast<size_t>(n)];
     ASSERT_NEAR(y[static_cast<size_t>(n)], want, 1e-3 * (1 + std::fabs(want))) << n;
+  }
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "backends/cpu/run_node.h"
+#include "backends/cpu/sparse_gemv.h"
 #include "sparse_test_util.h"
 
 namespace greenai {
@@ -102,8 +103,12 @@ bool RunNamed(const Node& node, const std::vector<Tensor>& in, std::string_view 
   return false;
 }
 
-// The cost rule's density limit for a static batch of `rows` activation rows (sparse_gemm.cc).
-double CsrMaxDensity(int64_t rows) { return rows >= 4 ? 0.30 : rows >= 2 ? 0.20 : 0.15; }
+// The cost rule's density limit for a static batch of `rows` activation rows (sparse_gemm.cc);
+// one row: 0.30 with the AVX-512 GEMV form (kWindows), else 0.15.
+double CsrMaxDensity(int64_t rows) {
+  const double one_row = sparse::WindowFormAvailable() ? 0.30 : 0.15;
+  return rows >= 4 ? 0.30 : rows >= 2 ? 0.20 : one_row;
+}
 
 // Random weight with `zero_frac` zeros, plus channels (along `n_axis`) with no non-zeros, one,
 // three and (if `dense_channels`: density ~0.2 overall) all non-zeros, and an all-zero K row.
@@ -245,8 +250,9 @@ TEST(SparseKernel, CsrResultsDoNotDependOnThreadCount) {
   }
 }
 
-// The density limit depends on the static batch (1 row: 0.15, 2-3 rows: 0.20, else or unknown:
-// 0.30); the factory declines above it and the dense kernel runs.
+// The density limit depends on the static batch (1 row: 0.15, or 0.30 with the AVX-512 GEMV
+// form; 2-3 rows: 0.20; else or unknown: 0.30); the factory declines above it and the dense
+// kernel runs.
 TEST(SparseKernel, CsrCostRuleUsesStaticBatch) {
   ThreadPool& pool = ThreadPool::Default();
   const int64_t K = 400, N = 100;

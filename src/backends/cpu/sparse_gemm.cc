@@ -3,20 +3,24 @@
 //  - f32_*__csr: the weight as CSR over output channels (rows of W^T), int32 column indices;
 //    plus, when a 32-row activation tile of K rows exceeds L1 (K > 224), a second copy of the
 //    non-zeros ordered by K chunk (see Computation); plus, when a call can have a single
-//    activation row (static rows 1 or 32k + 1, or unknown), the GEMV form of sparse_gemv.h
-//    (each channel padded to a multiple of 8, uint16 indices: 6 bytes per non-zero).
+//    activation row (static rows 1 or 32k + 1, or unknown), a GEMV form of sparse_gemv.h
+//    (AVX-512 builds: 16-channel blocks x 32-column windows, ~2x the non-zeros in 80-byte
+//    steps; AVX2: each channel padded to a multiple of 8, uint16 indices, 6 bytes per non-zero).
 //  - f32_*__nm24: 2:4 semi-structured (every aligned group of 4 along K holds at most 2
 //    non-zeros): 2 values + one byte holding two 2-bit positions per group.
 // Cost rule (plan time; the factories decline with Unimplemented otherwise, so the dense
 // oneDNN kernel runs):
 //  - CSR takes a weight whose density (non-zeros / K*N) is at most 0.15 when the activation
-//    rows per call are statically 1 (batch-1 Gemm/MatMul, 1x1 Conv on one pixel), 0.20 when
-//    statically 2-3, and 0.30 when >= 4 or not static (dynamic batch). The crossovers, measured
-//    on the 2-core AMD EPYC (Zen 3) at 1 thread: at batch 1 the row path costs ~0.3-0.45 ns per
-//    non-zero against ~0.07 ns per weight for oneDNN's matvec (784x512: 37 vs 33 us at 20 %
-//    density, 27 vs 32 us at 15 %); at batch 2, 512x256 at 30 % took 21 vs 19 us; from 4 rows
-//    on CSR stayed >= 1.7x faster up to 30 % (batch 64 784x512: 400 vs 1016 us; even the
-//    256->10 layer: 5.4 vs 11.8 us).
+//    rows per call are statically 1 (batch-1 Gemm/MatMul, 1x1 Conv on one pixel; 0.30 with the
+//    AVX-512 GEMV form), 0.20 when statically 2-3, and 0.30 when >= 4 or not static (dynamic
+//    batch). The crossovers, measured on the 2-core AMD EPYC (Zen 3) at 1 thread: at batch 1
+//    the row path costs ~0.3-0.45 ns per non-zero against ~0.07 ns per weight for oneDNN's
+//    matvec (784x512: 37 vs 33 us at 20 % density, 27 vs 32 us at 15 %); at batch 2, 512x256
+//    at 30 % took 21 vs 19 us; from 4 rows on CSR stayed >= 1.7x faster up to 30 % (batch 64
+//    784x512: 400 vs 1016 us; even the 256->10 layer: 5.4 vs 11.8 us). The AVX-512 GEMV form
+//    on the Sapphire Rapids VM (bench_sparse with GREENAI_BENCH_ZEROS, 3 interleaved
+//    repetitions, dense / CSR at 1 and 2 threads): 784x512 2.4x / 1.8x at 15 % density, 1.5x /
+//    1.4x at 30 %, 1.3x / 1.0x at 40 %; 512x256 2.0x / 1.7x, 1.3x / 1.1x, 1.1x / 1.0x.
 //  - 2:4 accepts a weight whose groups all satisfy the pattern when K % 4 == 0 and
 //    K * N >= kNmMinWeights, but is registered below the dense oneDNN kernel (kNm24Priority).
 //  - Only the plain forms: Gemm transA = 0, MatMul with a 2-D weight, Conv 1x1 with group 1,
@@ -24,11 +28,11 @@
 // Computation (AVX2 + FMA). Every output element is summed in a fixed order by one work unit,
 // so results do not depend on the thread count (bit-identical); they differ from the dense
 // kernel only by summation order.
-//  - One activation row (batch 1, or the last row of M = 32k + 1): sparse_gemv.h, per output
-//    channel a dot over its padded non-zeros 8 at a time, two channels in lockstep, one
-//    horizontal sum per 8 channels; ~0.8 cycles per non-zero on an idle core. Batch 1 splits
-//    the channels across threads by its own rule (>= 8192 non-zeros per thread); the tail row
-//    of M = 32k + 1 runs inside its tile's work unit. A static batch planned without the GEMV
+//  - One activation row (batch 1, or the last row of M = 32k + 1): sparse_gemv.h (AVX2: per
+//    output channel a dot over its padded non-zeros 8 at a time, two channels in lockstep, one
+//    horizontal sum per 8 channels; AVX-512: 16 channels per vector, x's 32-column windows
+//    permuted into the lanes). Batch 1 splits the channels across threads by its own rule
+//    (GemvThreads); the tail row of M = 32k + 1 runs inside its tile's work unit. A static batch planned without the GEMV
 //    form (e.g. 2) runs a single row as an 8-row tile.
 //  - More rows: 32 at a time (the last tile 8, 16 or 24 wide) are packed into [K][T] tiles
 //    (8x8 transposes). Per output channel each non-zero is one broadcast and T/8 FMAs into one
@@ -75,7 +79,8 @@ namespace {
 
 constexpr double kCsrMaxDensity = 0.30;     // batch unknown or >= 4 rows
 constexpr double kCsrMaxDensitySmall = 0.20;  // static batch of 2-3 rows
-constexpr double kCsrMaxDensityRow = 0.15;    // static batch of 1 row
+constexpr double kCsrMaxDensityRow = 0.15;    // static batch of 1 row, kChannels GEMV form
+constexpr double kCsrMaxDensityRowWindows = 0.30;  // static batch of 1 row, kWindows (AVX-512)
 constexpr int64_t kNmMinWeights = 4096;
 // The 2:4 kernels sit below oneDNN (priority 10): on AVX2 without sparse hardware, halving the
 // MACs does not pay for the index decoding (at the mlp's 784x512: ~4x slower than the dense
@@ -547,7 +552,8 @@ Result<SparseWeight> Choose(const Node& node, Format fmt, int64_t K, int64_t N, 
   if (fmt == Format::kCsr) {
     const double max_density = rows < 0 || rows >= 4 ? kCsrMaxDensity
                                : rows >= kMinTileRows ? kCsrMaxDensitySmall
-                                                      : kCsrMaxDensityRow;
+                               : sparse::DefaultRowForm() == sparse::RowForm::kWindows ? kCsrMaxDensityRowWindows
+                                                                                        : kCsrMaxDensityRow;
     if (density > max_density)
       return Unimplemented("{}: weight density {:.2f} above the CSR threshold {} for {} activation rows",
                            node.Describe(), density, max_density, rows);
