@@ -222,6 +222,33 @@ TEST(SparseGemv, ParallelSplitStridesAndRanges) {
   }
 }
 
+// RowOut.relu: max(0, y) after alpha and beta * C, the same bits as the plain output through
+// the Relu kernel's max(0, y), for both forms, a partial last block and a strided output.
+TEST(SparseGemv, FusedReluMatchesPlainThenRelu) {
+  for (sparse::RowForm form : Forms()) {
+    for (auto [K, N] : std::vector<std::pair<int64_t, int64_t>>{{100, 37}, {784, 300}}) {
+      const auto w = RandomWeight(K, N, 21, 0.9);
+      const auto x = RandomVec(K, 22), c = RandomVec(N, 23);
+      const sparse::RowWeight rw = Build(w, K, N, form);
+      std::vector<float> plain(static_cast<size_t>(2 * N), -7.f), relu = plain;
+      ThreadPool two(2);
+      sparse::RowOut o{plain.data(), 2, 1.5f, 0.5f, c.data(), 1};
+      sparse::Gemv(rw, x.data(), o, &two);
+      o.y = relu.data();
+      o.relu = true;
+      sparse::Gemv(rw, x.data(), o, &two);
+      int64_t negatives = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const float p = plain[static_cast<size_t>(2 * n)], want = 0.f > p ? 0.f : p;
+        negatives += p < 0.f;
+        EXPECT_EQ(std::memcmp(&relu[static_cast<size_t>(2 * n)], &want, 4), 0) << FormName(form) << " n " << n;
+        EXPECT_EQ(relu[static_cast<size_t>(2 * n + 1)], -7.f) << "stride gap written, n " << n;
+      }
+      EXPECT_GT(negatives, 0);
+    }
+  }
+}
+
 // K > 65536: kChannels stores int32 indices; kWindows has no limit on K.
 TEST(SparseGemv, WideKUsesInt32Indices) {
   for (sparse::RowForm form : Forms()) {

@@ -13,6 +13,8 @@
 
 #include "backends/cpu/run_node.h"
 #include "backends/cpu/sparse_gemv.h"
+#include "ops/layout.h"
+#include "passes/passes.h"
 #include "sparse_test_util.h"
 
 namespace greenai {
@@ -336,6 +338,125 @@ TEST(SparseKernel, TwoFourPatternTakesNm24Kernel) {
       Tensor dense_b = RandomT(tb ? Shape{N, K} : Shape{K, N}, seed++);
       EXPECT_FALSE(RunNamed(node, {in[0], dense_b, in[2]}, "f32_gemm__nm24", "not 2:4"));
     }
+}
+
+// A Gemm / 1x1 Conv carrying a fused Relu (ActivationFusion's greenai.activation) runs on the
+// CSR kernel, which applies max(0, y) in its epilogue: the same bits as the plain node on the
+// CSR kernel followed by Relu, at batch 1 (GEMV form), 5 and 40 (tiles) and dynamic. Before,
+// the dense kernel took every fused node, so a pruned MLP ran dense. Another activation
+// (LeakyRelu) still runs sparse, through the adapter (plain CSR, then the activation kernel).
+TEST(SparseKernel, CsrTakesFusedRelu) {
+  uint32_t seed = 900;
+  for (int64_t M : {1, 5, 40}) {
+    const int64_t K = 300, N = 70;
+    Node plain = GemmNode(true, 1.f, 1.f);
+    Node fused = plain;
+    fused.SetString(kAttrActivation, "Relu");
+    fused.SetFloats(kAttrActivationParams, {});
+    const std::vector<Tensor> in = {RandomT({M, K}, seed++), RandomT({N, K}, seed++, 0.9), RandomT({N}, seed++)};
+    const std::string what = fmt::format("M{}", M);
+    EXPECT_EQ(RunBoth(fused, in, "fused " + what), "f32_gemm__csr") << what;
+    std::string_view pk, fk;
+    RunNodeOptions po, fo;
+    po.kernel_name_out = &pk;
+    fo.kernel_name_out = &fk;
+    auto py = RunNode(plain, in, po);
+    auto fy = RunNode(fused, in, fo);
+    ASSERT_TRUE(py.ok() && fy.ok());
+    EXPECT_EQ(pk, "f32_gemm__csr");
+    EXPECT_EQ(fk, "f32_gemm__csr");
+    const float* p = (*py)[0].data<float>();
+    const float* f = (*fy)[0].data<float>();
+    int64_t negatives = 0;
+    for (int64_t i = 0; i < (*py)[0].numel(); ++i) {
+      const float want = 0.f > p[i] ? 0.f : p[i];
+      negatives += p[i] < 0.f;
+      ASSERT_EQ(std::memcmp(&f[i], &want, 4), 0) << what << " element " << i << ": " << f[i] << " vs " << want;
+    }
+    EXPECT_GT(negatives, 0) << "the test needs negative pre-activations";
+    Node leaky = plain;
+    leaky.SetString(kAttrActivation, "LeakyRelu");
+    leaky.SetFloats(kAttrActivationParams, {0.1f});
+    EXPECT_EQ(RunBoth(leaky, in, "leaky " + what), "f32_gemm__csr") << what;
+  }
+  // Planned for a dynamic batch, run at 1 and 33 (a single-row tail).
+  ThreadPool pool(2);
+  Node fused = GemmNode(false, 0.5f, 2.f);
+  fused.SetString(kAttrActivation, "Relu");
+  const Tensor b = RandomT({200, 48}, 5, 0.92);
+  for (int64_t M : {1, 33}) {
+    const std::vector<Tensor> in = {RandomT({M, 200}, 6), b, RandomT({48}, 7)};
+    RunNodeOptions ref;
+    ref.reference_only = true;
+    auto r = RunNode(fused, in, ref);
+    ASSERT_TRUE(r.ok());
+    auto y = RunPlanned(fused, in, "f32_gemm__csr", -1, {M, 48}, pool);
+    ASSERT_TRUE(y.has_value()) << "M" << M;
+    ExpectClose(*y, (*r)[0], fmt::format("dynamic plan M{}", M));
+  }
+  Node conv;
+  conv.op_type = "Conv";
+  conv.inputs = {"X", "W", "B"};
+  conv.outputs = {"Y"};
+  conv.SetString(kAttrActivation, "Relu");
+  for (Shape xs : {Shape{1, 32, 1, 1}, Shape{2, 32, 5, 7}})
+    EXPECT_EQ(RunBoth(conv, {RandomT(xs, 8), RandomT({20, 32, 1, 1}, 9, 0.9), RandomT({20}, 10)},
+                      "conv " + ShapeToString(xs)),
+              "f32_conv1x1__csr");
+}
+
+// Under ChannelsLastLayout's NHWC mark (AVX-512 hosts) a sparse 1x1 Conv still runs on the CSR
+// kernel, reading X as [N, H, W, C] and writing Y as [N, H, W, Co]; with and without a fused
+// Relu, and statically planned at batch 1 (one pixel: the GEMV form). The reference kernel
+// runs the node through the layout adapter (NCHW in between).
+TEST(SparseKernel, Conv1x1ChannelsLast) {
+  uint32_t seed = 1000;
+  for (bool relu : {false, true})
+    for (Shape xs : {Shape{1, 1, 1, 32}, Shape{2, 5, 7, 32}, Shape{1, 8, 8, 32}}) {
+      Node conv;
+      conv.op_type = "Conv";
+      conv.inputs = {"X", "W", "B"};
+      conv.outputs = {"Y"};
+      conv.SetString(kAttrLayout, kLayoutNhwc);
+      if (relu) conv.SetString(kAttrActivation, "Relu");
+      const std::vector<Tensor> in = {RandomT(xs, seed++), RandomT({20, 32, 1, 1}, seed++, 0.9), RandomT({20}, seed++)};
+      const std::string what = fmt::format("NHWC X{} relu {}", ShapeToString(xs), relu);
+      EXPECT_EQ(RunBoth(conv, in, what), "f32_conv1x1__csr") << what;
+      // The plain NCHW node on the same data, transposed, gives the same values.
+      Node plain = conv;
+      plain.attributes.erase(kAttrLayout);
+      Tensor xn = Tensor::Create(DType::kF32, {xs[0], xs[3], xs[1], xs[2]}).value();
+      for (int64_t n = 0; n < xs[0]; ++n)
+        for (int64_t h = 0; h < xs[1]; ++h)
+          for (int64_t w = 0; w < xs[2]; ++w)
+            for (int64_t c = 0; c < xs[3]; ++c)
+              xn.data<float>()[((n * xs[3] + c) * xs[1] + h) * xs[2] + w] =
+                  in[0].data<float>()[((n * xs[1] + h) * xs[2] + w) * xs[3] + c];
+      auto yn = RunNode(plain, {xn, in[1], in[2]}, RunNodeOptions{});
+      auto yh = RunNode(conv, in, RunNodeOptions{});
+      ASSERT_TRUE(yn.ok() && yh.ok());
+      ASSERT_EQ((*yh)[0].shape(), (Shape{xs[0], xs[1], xs[2], 20})) << what;
+      for (int64_t n = 0; n < xs[0]; ++n)
+        for (int64_t p = 0; p < xs[1] * xs[2]; ++p)
+          for (int64_t o = 0; o < 20; ++o)
+            ASSERT_NEAR((*yh)[0].data<float>()[(n * xs[1] * xs[2] + p) * 20 + o],
+                        (*yn)[0].data<float>()[(n * 20 + o) * xs[1] * xs[2] + p], 1e-5f)
+                << what << " n " << n << " p " << p << " o " << o;
+    }
+  ThreadPool pool(2);
+  Node conv;
+  conv.op_type = "Conv";
+  conv.inputs = {"X", "W"};
+  conv.outputs = {"Y"};
+  conv.SetString(kAttrLayout, kLayoutNhwc);
+  const std::vector<Tensor> in = {RandomT({1, 1, 1, 300}, 5), RandomT({64, 300, 1, 1}, 6, 0.93)};
+  RunNodeOptions ref;
+  ref.reference_only = true;
+  auto r = RunNode(conv, in, ref);
+  ASSERT_TRUE(r.ok());
+  auto y = RunPlanned(conv, in, "f32_conv1x1__csr", 1, {1, 1, 1, 64}, pool);
+  ASSERT_TRUE(y.has_value());
+  ExpectClose(*y, (*r)[0], "NHWC one pixel planned at batch 1");
 }
 
 TEST(SparseKernel, DenseWeightKeepsDenseKernel) {

@@ -10,6 +10,7 @@
 #include "backends/cpu/kernel.h"
 #include "backends/cpu/run_node.h"
 #include "core/thread_pool.h"
+#include "ops/layout.h"
 
 namespace greenai::sparsetest {
 
@@ -29,8 +30,8 @@ inline Node GemmNode(bool tb, float alpha, float beta, bool with_c = true) {
 
 
 // Creates `kernel_name` for `node` with input 0's leading dims (Gemm/MatMul: dim 0; Conv: H, W =
-// rows, 1) planned as `plan_rows` (-1: unknown), runs it on `in` with `pool` into a NaN-filled
-// output of `out_shape`. nullopt when the kernel declined.
+// rows, 1, in NCHW or, under an NHWC mark, NHWC) planned as `plan_rows` (-1: unknown), runs it
+// on `in` with `pool` into a NaN-filled output of `out_shape`. nullopt when the kernel declined.
 inline std::optional<Tensor> RunPlanned(const Node& node, const std::vector<Tensor>& in, std::string_view kernel_name,
                                  int64_t plan_rows, const Shape& out_shape, ThreadPool& pool) {
   std::vector<TensorType> types;
@@ -41,8 +42,9 @@ inline std::optional<Tensor> RunPlanned(const Node& node, const std::vector<Tens
   }
   consts[0] = nullptr;
   if (node.op_type == "Conv") {  // rows = H * W: plan H = rows, W = 1 (or both unknown)
-    types[0].dims[2] = plan_rows;
-    types[0].dims[3] = plan_rows < 0 ? -1 : 1;
+    const size_t h = IsChannelsLast(node) ? 1 : 2;  // NHWC: [N, H, W, C]
+    types[0].dims[h] = plan_rows;
+    types[0].dims[h + 1] = plan_rows < 0 ? -1 : 1;
   } else {
     types[0].dims[0] = plan_rows;
   }

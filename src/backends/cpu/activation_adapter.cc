@@ -23,8 +23,13 @@ namespace greenai {
 
 namespace {
 
-constexpr std::string_view kNative[] = {"f32_conv__onednn", "f32_convadd__onednn", "f32_conv__blocked_avx2",
-                                        "f32_conv__winograd_avx2", "f32_gemm__packed"};
+// Candidates are tried in priority order, so the sparse kernels (above the dense ones; they
+// apply a fused Relu and decline dense weights) come first: without them here a pruned
+// Gemm + Relu ran dense.
+constexpr std::string_view kNative[] = {"f32_conv__onednn",        "f32_convadd__onednn", "f32_conv__blocked_avx2",
+                                        "f32_conv__winograd_avx2", "f32_gemm__packed",    "f32_gemm__csr",
+                                        "f32_matmul__csr",         "f32_conv1x1__csr",    "f32_gemm__nm24",
+                                        "f32_matmul__nm24",        "f32_conv1x1__nm24"};
 
 bool IsNative(std::string_view name) { return std::find(std::begin(kNative), std::end(kNative), name) != std::end(kNative); }
 

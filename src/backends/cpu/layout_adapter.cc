@@ -26,8 +26,10 @@ namespace greenai {
 namespace {
 
 // Kernels that handle a mark themselves.
+// The sparse 1x1 convolutions come before the dense one (candidates go in priority order) and
+// decline dense weights; without them here a pruned 1x1 Conv in an NHWC region ran dense.
 constexpr std::string_view kNativeNhwc[] = {"i8_qlinearconv__onednn",  "i8_maxpool__avx2",     "f32_conv__onednn",
-                                            "f32_convadd__onednn",
+                                            "f32_convadd__onednn",     "f32_conv1x1__csr",     "f32_conv1x1__nm24",
                                             "f32_maxpool__onednn",     "f32_averagepool__onednn",
                                             "f32_globalaveragepool__onednn"};
 constexpr std::string_view kNativeBlocked[] = {"f32_conv__onednn",          "f32_convadd__onednn", "f32_conv__blocked_avx2",

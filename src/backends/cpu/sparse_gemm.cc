@@ -24,7 +24,13 @@
 //  - 2:4 accepts a weight whose groups all satisfy the pattern when K % 4 == 0 and
 //    K * N >= kNmMinWeights, but is registered below the dense oneDNN kernel (kNm24Priority).
 //  - Only the plain forms: Gemm transA = 0, MatMul with a 2-D weight, Conv 1x1 with group 1,
-//    stride 1, no padding. Nodes carrying greenai.* fused attributes are declined.
+//    stride 1, no padding (in NCHW, or NHWC under ChannelsLastLayout's mark, where it is a
+//    row-major Gemm over every pixel; layout_adapter.cc lists it). A fused Relu
+//    (ActivationFusion's greenai.activation) is applied in the epilogue as max(0, y), the Relu
+//    kernel's operand order, so the result is the plain node's then Relu's bit for bit; these
+//    kernels are in activation_adapter.cc's native list (tried before the dense ones). Other
+//    greenai.* attributes (another activation, a blocked layout) are declined; for another
+//    activation the adapter then runs the plain node here and the activation after.
 // Computation (AVX2 + FMA). Every output element is summed in a fixed order by one work unit,
 // so results do not depend on the thread count (bit-identical); they differ from the dense
 // kernel only by summation order.
@@ -72,6 +78,8 @@
 
 #include "backends/cpu/kernel.h"
 #include "backends/cpu/sparse_gemv.h"
+#include "ops/layout.h"
+#include "passes/passes.h"
 
 namespace greenai {
 #if defined(__AVX2__) && defined(__FMA__)
@@ -205,16 +213,19 @@ int64_t NonZeros(const SparseWeight& s) {
   return s.nm24 ? static_cast<int64_t>(s.val24.size()) : s.row_ptr.back();
 }
 
-// Epilogue: y = alpha * acc + beta * C(m, n) (+ conv bias handled as C with m-stride 0).
+// Epilogue: y = act(alpha * acc + beta * C(m, n)) (+ conv bias handled as C with m-stride 0);
+// act = a fused Relu, max(0, y) in the Relu kernel's operand order (NaN stays NaN), or none.
 struct Epilogue {
   float alpha = 1.f, beta = 0.f;
   const float* c = nullptr;
   int64_t cm = 0, cn = 0;  // element strides of C over m and n (0 = broadcast)
+  bool relu = false;
   float Apply(float acc, int64_t m, int64_t n) const {
     float r = alpha * acc;
     if (c) r += beta * c[m * cm + n * cn];
-    return r;
+    return relu && 0.f > r ? 0.f : r;  // as _mm256_max_ps(0, r)
   }
+  __m256 Act(__m256 v) const { return relu ? _mm256_max_ps(_mm256_setzero_ps(), v) : v; }
 };
 
 // Output of one SpMM call: y[m * N + n], or y[n * M + m] when nmajor (1x1 Conv: pixel-major).
@@ -379,7 +390,7 @@ void StoreTile(const float* acc, int64_t T, int64_t m0, int64_t mw, int64_t n0, 
         const __m256 cv = _mm256_set1_ps(ep.c ? ep.beta * ep.c[n * ep.cn] : 0.f);
         for (; j + 8 <= mw; j += 8) {
           const __m256 r = _mm256_mul_ps(alpha, _mm256_loadu_ps(src + j));
-          _mm256_storeu_ps(dst + j, ep.c ? _mm256_add_ps(r, cv) : r);
+          _mm256_storeu_ps(dst + j, ep.Act(ep.c ? _mm256_add_ps(r, cv) : r));
         }
       }
       for (; j < mw; ++j) dst[j] = ep.Apply(src[j], m0 + j, n);
@@ -403,7 +414,7 @@ void StoreTile(const float* acc, int64_t T, int64_t m0, int64_t mw, int64_t n0, 
           const float* cr = ep.c + m * ep.cm + n * ep.cn;
           v = _mm256_add_ps(v, _mm256_mul_ps(beta, ep.cn ? _mm256_loadu_ps(cr) : _mm256_broadcast_ss(cr)));
         }
-        _mm256_storeu_ps(o.y + m * o.N + n, v);
+        _mm256_storeu_ps(o.y + m * o.N + n, ep.Act(v));
       }
     }
     for (; n < n1; ++n)
@@ -464,6 +475,7 @@ sparse::RowOut RowTarget(int64_t m, const Out& o) {
   r.beta = o.ep.beta;
   r.c = o.ep.c ? o.ep.c + m * o.ep.cm : nullptr;
   r.c_stride = o.ep.cn;
+  r.relu = o.ep.relu;
   return r;
 }
 
@@ -576,9 +588,19 @@ int64_t StaticRows(const TensorType& t, int first, int last) {
   return r;
 }
 
-bool HasFusedAttrs(const Node& n) {
+// A fused Relu (passes.h kAttrActivation, no parameters) is applied in the epilogue; any other
+// greenai.* attribute (another activation, a layout mark) makes the factories decline.
+bool FusedRelu(const Node& n) {
+  return n.GetString(kAttrActivation, "") == "Relu" && n.GetFloats(kAttrActivationParams).empty();
+}
+
+// nhwc_ok: an NHWC layout mark is handled too (the 1x1 Conv).
+bool HasFusedAttrs(const Node& n, bool nhwc_ok = false) {
+  const bool relu = FusedRelu(n), nhwc = nhwc_ok && IsChannelsLast(n);
   for (const auto& [k, a] : n.attributes)
-    if (k.rfind("greenai.", 0) == 0) return true;
+    if (k.rfind("greenai.", 0) == 0 && !(relu && (k == kAttrActivation || k == kAttrActivationParams)) &&
+        !(nhwc && k == kAttrLayout))
+      return true;
   return false;
 }
 
@@ -604,7 +626,8 @@ Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info, Format fmt) {
   const TensorType& at = info.input_types[0];
   GREENAI_ASSIGN_OR_RETURN(SparseWeight s, Choose(node, fmt, K, N, w_at, at.rank() == 2 ? StaticRows(at, 0, 1) : -1));
   const float alpha = node.GetFloat("alpha", 1.f), beta = node.GetFloat("beta", 1.f);
-  return MakeLambdaKernel([s = std::move(s), alpha, beta, who = node.Describe()](KernelContext& ctx) -> Status {
+  const bool relu = FusedRelu(node);
+  return MakeLambdaKernel([s = std::move(s), alpha, beta, relu, who = node.Describe()](KernelContext& ctx) -> Status {
     GREENAI_RETURN_IF_ERROR(CheckOut(ctx));
     const Tensor& a = *ctx.inputs[0];
     Tensor& y = *ctx.outputs[0];
@@ -612,6 +635,7 @@ Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info, Format fmt) {
       return InvalidArgument("{}: A {} does not match the sparse weight's K = {}", who, ShapeToString(a.shape()), s.K);
     Epilogue ep;
     ep.alpha = alpha;
+    ep.relu = relu;
     const Tensor* c = ctx.inputs.size() > 2 ? ctx.inputs[2] : nullptr;
     if (c && c->defined() && beta != 0.f) {
       const Shape& cs = c->shape();
@@ -642,13 +666,15 @@ Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info, Format fmt)
   const TensorType& at = info.input_types[0];
   GREENAI_ASSIGN_OR_RETURN(SparseWeight s, Choose(node, fmt, K, N, [&](int64_t k, int64_t n) { return w[k * N + n]; },
                                                   StaticRows(at, 0, at.rank() - 1)));
-  return MakeLambdaKernel([s = std::move(s), who = node.Describe()](KernelContext& ctx) -> Status {
+  const bool relu = FusedRelu(node);
+  return MakeLambdaKernel([s = std::move(s), relu, who = node.Describe()](KernelContext& ctx) -> Status {
     GREENAI_RETURN_IF_ERROR(CheckOut(ctx));
     const Tensor& a = *ctx.inputs[0];
     if (a.dtype() != DType::kF32 || a.rank() < 2 || a.dim(-1) != s.K)
       return InvalidArgument("{}: A {} does not match the sparse weight's K = {}", who, ShapeToString(a.shape()), s.K);
     const int64_t M = a.numel() / s.K;
-    const Epilogue ep;
+    Epilogue ep;
+    ep.relu = relu;
     SpMM(s, a.data<float>(), false, M, Out{ctx.outputs[0]->data<float>(), false, M, s.N, ep}, ctx.pool);
     return Status::Ok();
   });
@@ -656,7 +682,8 @@ Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info, Format fmt)
 
 Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info, Format fmt) {
   const Node& node = info.node;
-  if (HasFusedAttrs(node)) return Unimplemented("{}: fused attributes", node.Describe());
+  if (HasFusedAttrs(node, /*nhwc_ok=*/true)) return Unimplemented("{}: fused attributes", node.Describe());
+  const bool nhwc = IsChannelsLast(node);  // X [N, H, W, C], Y [N, H, W, Co]: a row-major Gemm
   if (info.const_inputs.size() < 2 || !info.const_inputs[1] || info.const_inputs[1]->dtype() != DType::kF32 ||
       info.input_types.empty() || !IsF32(info.input_types[0]))
     return Unimplemented("{}: sparse conv needs a constant f32 weight", node.Describe());
@@ -674,21 +701,30 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info, Format fmt) {
   const float* wd = w.data<float>();
   const TensorType& xt = info.input_types[0];
   auto w_at = [&](int64_t k, int64_t n) { return wd[n * Ci + k]; };
-  GREENAI_ASSIGN_OR_RETURN(SparseWeight s, Choose(node, fmt, Ci, Co, w_at, xt.rank() == 4 ? StaticRows(xt, 2, 4) : -1));
+  const int64_t rows = xt.rank() != 4 ? -1 : nhwc ? StaticRows(xt, 0, 3) : StaticRows(xt, 2, 4);
+  GREENAI_ASSIGN_OR_RETURN(SparseWeight s, Choose(node, fmt, Ci, Co, w_at, rows));
   Tensor b = bias ? *bias : Tensor();
-  return MakeLambdaKernel([s = std::move(s), b, who = node.Describe()](KernelContext& ctx) -> Status {
+  const bool relu = FusedRelu(node);
+  return MakeLambdaKernel([s = std::move(s), b, relu, nhwc, who = node.Describe()](KernelContext& ctx) -> Status {
     GREENAI_RETURN_IF_ERROR(CheckOut(ctx));
     const Tensor& x = *ctx.inputs[0];
     Tensor& y = *ctx.outputs[0];
-    if (x.dtype() != DType::kF32 || x.rank() != 4 || x.dim(1) != s.K)
-      return InvalidArgument("{}: X {} does not match the weight's {} input channels", who, ShapeToString(x.shape()), s.K);
-    const int64_t P = x.dim(2) * x.dim(3);
+    if (x.dtype() != DType::kF32 || x.rank() != 4 || x.dim(nhwc ? 3 : 1) != s.K)
+      return InvalidArgument("{}: X {} ({}) does not match the weight's {} input channels", who,
+                             ShapeToString(x.shape()), nhwc ? "NHWC" : "NCHW", s.K);
     Epilogue ep;
+    ep.relu = relu;
     if (b.defined()) {
       ep.c = b.data<float>();
       ep.beta = 1.f;
       ep.cn = 1;
     }
+    if (nhwc) {  // every pixel of every image is one row of a [N*H*W, Ci] x [Ci, Co] product
+      const int64_t M = x.dim(0) * x.dim(1) * x.dim(2);
+      SpMM(s, x.data<float>(), false, M, Out{y.data<float>(), false, M, s.N, ep}, ctx.pool);
+      return Status::Ok();
+    }
+    const int64_t P = x.dim(2) * x.dim(3);
     for (int64_t i = 0; i < x.dim(0); ++i)
       SpMM(s, x.data<float>() + i * s.K * P, true, P, Out{y.data<float>() + i * s.N * P, true, P, s.N, ep}, ctx.pool);
     return Status::Ok();

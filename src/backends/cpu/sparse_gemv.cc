@@ -135,6 +135,7 @@ void Put8(const RowOut& o, int64_t n, int64_t count, __m256 s) {
     }
     r = _mm256_add_ps(r, _mm256_mul_ps(_mm256_set1_ps(o.beta), cv));
   }
+  if (o.relu) r = _mm256_max_ps(_mm256_setzero_ps(), r);  // the Relu kernel's operand order
   if (o.y_stride == 1 && count == 8) {
     _mm256_storeu_ps(o.y + n, r);
     return;
@@ -174,6 +175,7 @@ void DotsT(const RowWeight& w, const Idx* c, int64_t n0, int64_t n1, const float
       s += w.val[static_cast<size_t>(i)] * x[c[i]];
     float r = o.alpha * s;
     if (o.c) r += o.beta * o.c[n * o.c_stride];
+    if (o.relu) r = 0.f > r ? 0.f : r;
     o.y[n * o.y_stride] = r;
   }
 }

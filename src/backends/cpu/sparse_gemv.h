@@ -70,13 +70,15 @@ struct RowWeight {
 RowWeight BuildRowWeight(int64_t K, int64_t N, std::span<const int64_t> row_ptr, std::span<const int32_t> col,
                          std::span<const float> val, RowForm form = DefaultRowForm());
 
-// Where the dots go: y[n * y_stride] = alpha * dot_n + (c ? beta * c[n * c_stride] : 0).
+// Where the dots go: y[n * y_stride] = act(alpha * dot_n + (c ? beta * c[n * c_stride] : 0)),
+// act = max(0, .) when relu (with the Relu kernel's operand order: NaN stays NaN), else none.
 struct RowOut {
   float* y = nullptr;
   int64_t y_stride = 1;
   float alpha = 1.f, beta = 0.f;
   const float* c = nullptr;
   int64_t c_stride = 0;  // 0: one C value broadcast to every channel
+  bool relu = false;
 };
 
 // Channels [n0, n1) of x (K floats) on the calling thread.

@@ -153,6 +153,8 @@ void WindowDots(const RowWeight& w, int64_t n0, int64_t n1, const float* x, cons
       }
       r = _mm512_add_ps(r, _mm512_mul_ps(beta, cv));
     }
+    // the Relu kernel's operand order; maskz over all lanes for GCC 12 (see Step)
+    if (o.relu) r = _mm512_maskz_max_ps(0xffff, _mm512_setzero_ps(), r);
     if (o.y_stride == 1) {
       _mm512_mask_storeu_ps(o.y + b * kLanes, keep, r);
     } else {
