@@ -1,6 +1,7 @@
-// Sparse f32 GEMV (contract in sparse_gemv.h).
+// Sparse f32 GEMV (contract in sparse_gemv.h): the kChannels form, the dispatch between the
+// forms and the thread split. The kWindows form (AVX-512) is in sparse_gemv_windows.cc.
 //
-// Why this form: for one activation row the dot per output channel ("row of W^T") keeps x
+// Why the kChannels form: for one activation row the dot per output channel ("row of W^T") keeps x
 // (K floats, 3 KB for the mlp) in L1 and streams each non-zero's value and index once; the
 // other order (x[k] broadcast over row k's non-zeros, scattered into y) needs a load and a
 // store of y per non-zero. Per 8 non-zeros: four 32-bit index loads, 8 loads of x (six of them
